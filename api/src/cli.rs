@@ -1,0 +1,74 @@
+//! The `jobcollector` command line.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::server::Application;
+use crate::{auth, db, graphql, telemetry};
+
+/// Job Collector: collects job listings, assigns users a category from their resume, and
+/// scores each user's fresh listings.
+#[derive(Debug, Parser)]
+#[command(name = "jobcollector", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to run.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API (migrates and seeds the database first).
+    Serve,
+    /// Apply pending database migrations and seed the default categories.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to standard output.
+    Schema,
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+/// Administrative tasks.
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Give an existing account the admin role.
+    Grant {
+        /// The account's email.
+        email: String,
+    },
+}
+
+/// Parses the arguments and runs the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Schema = cli.command {
+        print!("{}", graphql::sdl());
+        return Ok(());
+    }
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    tracing::debug!(?config, "configuration loaded");
+    match cli.command {
+        Command::Schema => unreachable!("handled above"),
+        Command::Serve => Application::build(config).await?.run_until_stopped().await,
+        Command::Migrate => {
+            let db = db::connect(&config).await?;
+            db::prepare(&db).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Admin {
+            action: AdminAction::Grant { email },
+        } => {
+            let db = db::connect(&config).await?;
+            db::prepare(&db).await?;
+            auth::accounts::grant_admin(&db, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!("{} is now an admin", email.trim().to_lowercase());
+            Ok(())
+        }
+    }
+}

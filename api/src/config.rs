@@ -1,0 +1,329 @@
+//! Configuration: one typed tree, loaded once at start from the environment and `.env`.
+//!
+//! [`Config::from_env`] reads the process environment over `.env`; [`Config::from_map`] takes
+//! any key/value source, so tests pass values without touching the process environment.
+//! Every variable, its default and its meaning is listed in README.md.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use entity::Email;
+
+/// Where the service runs; production refuses unsafe settings that development tolerates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The whole configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    pub bind_addr: SocketAddr,
+    pub auth: AuthConfig,
+    pub graphql: GraphqlConfig,
+    pub log_format: LogFormat,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+/// Accounts and tokens.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// HS256 signing secret; `None` only in development (a random one is made per process).
+    pub jwt_secret: Option<String>,
+    pub token_ttl: Duration,
+    /// Accounts with these emails are admins.
+    pub admin_emails: Vec<Email>,
+}
+
+/// Limits on incoming GraphQL operations.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphqlConfig {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret or credentials in the database URL.
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("database", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("jwt_secret_set", &self.auth.jwt_secret.is_some())
+            .field("admin_emails", &self.auth.admin_emails.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("token_ttl", &self.token_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that could not be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// The shortest `JWT_SECRET` accepted in production (bytes).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+/// The default database: a SQLite file in the working directory, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://jobcollector.db?mode=rwc";
+
+impl Config {
+    /// Reads `.env` (if present) and the process environment; the environment wins.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        if let Ok(iter) = dotenvy::dotenv_iter() {
+            for (k, v) in iter.flatten() {
+                vars.insert(k, v);
+            }
+        }
+        vars.extend(std::env::vars());
+        Self::from_map(&vars)
+    }
+
+    /// Builds the configuration from key/value pairs, applying the documented defaults.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let app_env = match get("APP_ENV")
+            .unwrap_or("development")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "development" | "dev" => AppEnv::Development,
+            "production" | "prod" => AppEnv::Production,
+            other => {
+                return Err(ConfigError(format!(
+                    "APP_ENV must be development or production, not {other:?}"
+                )));
+            }
+        };
+        let jwt_secret = get("JWT_SECRET").map(str::to_owned);
+        if app_env == AppEnv::Production {
+            match &jwt_secret {
+                None => {
+                    return Err(ConfigError(
+                        "JWT_SECRET must be set when APP_ENV=production".into(),
+                    ));
+                }
+                Some(s) if s.len() < MIN_JWT_SECRET_LEN => {
+                    return Err(ConfigError(format!(
+                        "JWT_SECRET is too weak: use at least {MIN_JWT_SECRET_LEN} random bytes (e.g. `openssl rand -hex 32`)"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let admin_emails = get("ADMIN_EMAILS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(|e| {
+                        e.parse::<Email>()
+                            .map_err(|err| ConfigError(format!("ADMIN_EMAILS: {err}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let log_format = match get("LOG_FORMAT")
+            .unwrap_or("text")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT must be text or json, not {other:?}"
+                )));
+            }
+        };
+        Ok(Self {
+            app_env,
+            database_url: sqlite_create_if_missing(
+                get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL),
+            ),
+            database_max_connections: parse(
+                get("DATABASE_MAX_CONNECTIONS"),
+                "DATABASE_MAX_CONNECTIONS",
+                10,
+            )?,
+            auto_migrate: parse_bool(get("AUTO_MIGRATE"), "AUTO_MIGRATE", true)?,
+            bind_addr: parse(
+                get("BIND_ADDR"),
+                "BIND_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            auth: AuthConfig {
+                jwt_secret,
+                token_ttl: Duration::from_secs(
+                    60 * parse::<u64>(get("JWT_TTL_MINUTES"), "JWT_TTL_MINUTES", 24 * 60)?,
+                ),
+                admin_emails,
+            },
+            graphql: GraphqlConfig {
+                max_depth: parse(get("GRAPHQL_MAX_DEPTH"), "GRAPHQL_MAX_DEPTH", 12)?,
+                max_complexity: parse(
+                    get("GRAPHQL_MAX_COMPLEXITY"),
+                    "GRAPHQL_MAX_COMPLEXITY",
+                    2000,
+                )?,
+            },
+            log_format,
+            shutdown_grace: Duration::from_secs(parse(
+                get("SHUTDOWN_GRACE_SECONDS"),
+                "SHUTDOWN_GRACE_SECONDS",
+                30,
+            )?),
+        })
+    }
+
+    /// Whether the database is SQLite (the embedded default).
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    value: Option<&str>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ConfigError(format!("{name} has an invalid value {v:?}"))),
+    }
+}
+
+fn parse_bool(value: Option<&str>, name: &str, default: bool) -> Result<bool, ConfigError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(ConfigError(format!(
+            "{name} must be true or false, not {v:?}"
+        ))),
+    }
+}
+
+/// A SQLite URL without `mode=` gets `mode=rwc`, so the file is created on first start.
+fn sqlite_create_if_missing(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.contains("mode=") || url.contains(":memory:") {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
+}
+
+/// The URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_fresh_machine_needs_no_variables() {
+        let c = Config::from_map(&HashMap::new()).expect("defaults");
+        assert_eq!(c.app_env, AppEnv::Development);
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert!(c.is_sqlite());
+        assert_eq!(c.bind_addr.port(), 8080);
+        assert!(c.auth.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_weak_secret() {
+        let err = Config::from_map(&map(&[("APP_ENV", "production")])).expect_err("no secret");
+        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+        let err = Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
+            .expect_err("weak");
+        assert!(err.to_string().contains("too weak"), "{err}");
+        let secret = "x".repeat(MIN_JWT_SECRET_LEN);
+        assert!(
+            Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)])).is_ok()
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (k, v) in [
+            ("BIND_ADDR", "nope"),
+            ("LOG_FORMAT", "xml"),
+            ("ADMIN_EMAILS", "a@b.com,bad"),
+            ("AUTO_MIGRATE", "maybe"),
+        ] {
+            let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
+            assert!(err.to_string().contains(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn admin_emails_are_parsed_and_lowercased() {
+        let c = Config::from_map(&map(&[(
+            "ADMIN_EMAILS",
+            " Boss@Example.com, ops@example.org ,",
+        )]))
+        .expect("valid");
+        let emails: Vec<&str> = c.auth.admin_emails.iter().map(Email::as_str).collect();
+        assert_eq!(emails, ["boss@example.com", "ops@example.org"]);
+    }
+
+    #[test]
+    fn sqlite_urls_create_their_file_and_secrets_stay_out_of_logs() {
+        assert_eq!(
+            sqlite_create_if_missing("sqlite://x.db"),
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_create_if_missing("sqlite://x.db?mode=ro"),
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/jobs"),
+            "postgres://app:***@db:5432/jobs"
+        );
+        let c = Config::from_map(&map(&[("JWT_SECRET", "topsecretvalue")])).expect("valid");
+        assert!(!format!("{c:?}").contains("topsecretvalue"));
+    }
+}

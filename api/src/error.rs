@@ -1,0 +1,126 @@
+//! The API's one error type, and the one place where errors become GraphQL errors.
+//!
+//! Every error a client sees carries a stable `extensions.code`. Internal errors are logged
+//! with their cause and shown to the client only as a generic message.
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+
+/// The stable codes clients can rely on (`extensions.code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Validation,
+    Conflict,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as sent to clients.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::Validation => "VALIDATION",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error on its way to a client. It deliberately does not implement `Display`, so that it
+/// can only reach async-graphql through the conversion below.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// Missing, invalid or expired credentials.
+    Unauthenticated(&'static str),
+    /// Signed in, but not allowed.
+    Forbidden(&'static str),
+    NotFound(String),
+    /// Bad input: which field, and which rule it broke.
+    Validation {
+        field: &'static str,
+        message: String,
+    },
+    Conflict(String),
+    /// Anything else; logged in full, shown as a generic message.
+    Internal(Arc<anyhow::Error>),
+}
+
+/// `Result` for resolvers and services in this crate.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// The code clients see.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Validation { .. } => ErrorCode::Validation,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Shorthand for an internal error with context.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(Arc::new(err.into()))
+    }
+}
+
+impl From<jobs::Error> for ApiError {
+    fn from(err: jobs::Error) -> Self {
+        match err {
+            jobs::Error::Validation(v) => Self::Validation {
+                field: v.field,
+                message: v.reason,
+            },
+            jobs::Error::Conflict(m) => Self::Conflict(m),
+            jobs::Error::NotFound(m) => Self::NotFound(m),
+            jobs::Error::Database(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<entity::InvalidValue> for ApiError {
+    fn from(v: entity::InvalidValue) -> Self {
+        Self::Validation {
+            field: v.field,
+            message: v.reason,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(Arc::new(err.into()))
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        let code = err.code().as_str();
+        let (message, field) = match err {
+            ApiError::Unauthenticated(m) | ApiError::Forbidden(m) => (m.to_owned(), None),
+            ApiError::NotFound(m) | ApiError::Conflict(m) => (m, None),
+            ApiError::Validation { field, message } => (format!("{field}: {message}"), Some(field)),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error while handling a GraphQL request");
+                ("internal error".to_owned(), None)
+            }
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
+        })
+    }
+}

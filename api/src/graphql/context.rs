@@ -1,0 +1,96 @@
+//! Who is calling: decided once per request from the `Authorization` header.
+
+use async_graphql::Context;
+use entity::{Role, user};
+use tokio::sync::OnceCell;
+
+use crate::auth::accounts;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// What the request's `Authorization` header held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// No header: an anonymous caller.
+    None,
+    /// A token with a good signature and expiry naming this user id.
+    Token(i64),
+    /// A header that is malformed, forged or expired.
+    Invalid,
+}
+
+/// Per-request authentication, inserted by the HTTP handler; the user row is loaded at most
+/// once per request, on first use.
+#[derive(Debug)]
+pub struct RequestAuth {
+    credentials: Credentials,
+    user: OnceCell<Option<user::Model>>,
+}
+
+impl RequestAuth {
+    /// Reads a `Bearer` token from the header value, if any.
+    pub fn from_header(header: Option<&str>, state: &AppState) -> Self {
+        let credentials = match header {
+            None => Credentials::None,
+            Some(value) => match value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+            {
+                Some(token) => state
+                    .keys
+                    .verify(token.trim())
+                    .map_or(Credentials::Invalid, Credentials::Token),
+                None => Credentials::Invalid,
+            },
+        };
+        Self {
+            credentials,
+            user: OnceCell::new(),
+        }
+    }
+}
+
+const INVALID_TOKEN: &str = "the token is invalid or has expired: sign in again";
+
+/// The signed-in user, `None` for an anonymous caller. A bad token, or a token whose account
+/// no longer exists, is `UNAUTHENTICATED` rather than anonymous, so clients learn to sign in.
+pub async fn current_user(ctx: &Context<'_>) -> ApiResult<Option<user::Model>> {
+    let state = ctx.data_unchecked::<AppState>();
+    let Some(auth) = ctx.data_opt::<RequestAuth>() else {
+        return Ok(None);
+    };
+    let user_id = match auth.credentials {
+        Credentials::None => return Ok(None),
+        Credentials::Invalid => return Err(ApiError::Unauthenticated(INVALID_TOKEN)),
+        Credentials::Token(id) => id,
+    };
+    let user = auth
+        .user
+        .get_or_try_init(|| accounts::find_user(&state.db, user_id))
+        .await?;
+    match user {
+        Some(user) => Ok(Some(user.clone())),
+        None => Err(ApiError::Unauthenticated(INVALID_TOKEN)),
+    }
+}
+
+/// The signed-in user, or `UNAUTHENTICATED`.
+pub async fn require_user(ctx: &Context<'_>) -> ApiResult<user::Model> {
+    current_user(ctx).await?.ok_or(ApiError::Unauthenticated(
+        "sign in first: send Authorization: Bearer <token>",
+    ))
+}
+
+/// The signed-in admin, `FORBIDDEN` for other users, `UNAUTHENTICATED` for anonymous callers.
+pub async fn require_admin(ctx: &Context<'_>) -> ApiResult<user::Model> {
+    let user = require_user(ctx).await?;
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden("this operation is for admins only"));
+    }
+    Ok(user)
+}
+
+/// The shared state.
+pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}

@@ -1,0 +1,52 @@
+//! The GraphQL API, one module per domain, merged into one schema.
+//!
+//! - [`context`]: the per-request caller (from `Authorization: Bearer`) and the guards
+//!   [`context::require_user`] / [`context::require_admin`].
+//! - [`types`]: the object, input and enum types shared by the domains.
+//! - [`accounts`]: `me`, `register`, `login`.
+//! - [`categories`]: `searchCategories` and the admin mutations on categories.
+//!
+//! Resolvers stay thin: find the caller, call one function, convert the result.
+
+pub mod accounts;
+pub mod categories;
+pub mod context;
+pub mod types;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::config::GraphqlConfig;
+use crate::state::AppState;
+
+/// All queries.
+#[derive(MergedObject, Default, Debug)]
+pub struct QueryRoot(accounts::AccountQuery, categories::CategoryQuery);
+
+/// All mutations.
+#[derive(MergedObject, Default, Debug)]
+pub struct MutationRoot(accounts::AccountMutation, categories::CategoryMutation);
+
+/// The served schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+}
+
+/// The schema with its state and the configured depth and complexity limits.
+pub fn build_schema(state: AppState, limits: GraphqlConfig) -> AppSchema {
+    builder()
+        .data(state)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The SDL of the served schema (what `jobcollector schema` prints and `schema.graphql` holds).
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

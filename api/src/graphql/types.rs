@@ -1,0 +1,202 @@
+//! GraphQL object, input and enum types. Doc comments here are the schema's descriptions.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{search_category, user};
+use sea_orm::EntityTrait;
+
+use super::context::state;
+use crate::error::ApiResult;
+
+/// What a user may do.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::Role")]
+pub enum Role {
+    /// A job seeker.
+    User,
+    /// Curates search categories and triggers runs.
+    Admin,
+}
+
+/// Where a user's category assignment stands.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::AssignmentStatus")]
+pub enum AssignmentStatus {
+    /// No resume saved yet.
+    None,
+    /// A resume was saved and its category is being chosen.
+    Pending,
+    /// The category is chosen.
+    Assigned,
+    /// Choosing failed; see `error`.
+    Failed,
+}
+
+/// How a user's category was chosen.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::AssignmentMethod")]
+pub enum AssignmentMethod {
+    /// The resume's words matched a category's keywords.
+    Keyword,
+    /// The LLM picked an existing category.
+    LlmExisting,
+    /// The LLM proposed a new category, which was created.
+    LlmNew,
+    /// The LLM was off or failed; the best keyword match or the default was used.
+    Fallback,
+}
+
+/// Who created a search category.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::CategoryOrigin")]
+pub enum CategoryOrigin {
+    /// One of the defaults every installation starts with.
+    Seed,
+    /// Added by an admin.
+    Admin,
+    /// Proposed by the LLM while assigning a user.
+    Llm,
+}
+
+/// A search category: what the collector searches for, and what users are assigned to.
+#[derive(Debug, Clone)]
+pub struct SearchCategory(pub search_category::Model);
+
+/// A search category.
+#[Object]
+impl SearchCategory {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Stable identifier: lowercase letters, digits and underscores, starting with a letter.
+    async fn slug(&self) -> &str {
+        self.0.slug.as_str()
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Queries sent to search sources.
+    async fn search_terms(&self) -> &[String] {
+        &self.0.search_terms.0
+    }
+    /// Words that assign resumes and company-board listings to this category.
+    async fn keywords(&self) -> &[String] {
+        &self.0.keywords.0
+    }
+    /// Location passed to search sources, if any.
+    async fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+    /// Retired categories are inactive: kept for history, neither collected nor assigned.
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+    /// Who created it.
+    async fn origin(&self) -> CategoryOrigin {
+        self.0.origin.into()
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone)]
+pub struct User(pub user::Model);
+
+/// An account.
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Lowercased email address.
+    async fn email(&self) -> &str {
+        self.0.email.as_str()
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    /// When the resume was last saved; null before the first.
+    async fn resume_updated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resume_updated_at
+    }
+    /// The user's search category and how far its assignment has got.
+    async fn category_assignment(&self) -> CategoryAssignment {
+        CategoryAssignment::of(&self.0)
+    }
+}
+
+/// The state of a user's category assignment, for showing "assigning your category…".
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct CategoryAssignment {
+    pub status: AssignmentStatus,
+    /// How the category was chosen, once it is.
+    pub method: Option<AssignmentMethod>,
+    /// When the category was chosen.
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// Why the assignment failed or fell back, if it did.
+    pub error: Option<String>,
+    #[graphql(skip)]
+    pub category_id: Option<i64>,
+}
+
+impl CategoryAssignment {
+    /// The assignment state recorded on a user row.
+    pub fn of(user: &user::Model) -> Self {
+        Self {
+            status: user.category_status.into(),
+            method: user.category_method.map(Into::into),
+            assigned_at: user.category_assigned_at,
+            error: user.category_error.clone(),
+            category_id: user.search_category_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl CategoryAssignment {
+    /// The assigned category; null until one is chosen.
+    async fn category(&self, ctx: &Context<'_>) -> ApiResult<Option<SearchCategory>> {
+        let Some(id) = self.category_id else {
+            return Ok(None);
+        };
+        let found = search_category::Entity::find_by_id(id)
+            .one(&state(ctx).db)
+            .await?;
+        Ok(found.map(SearchCategory))
+    }
+}
+
+/// A token and the account it signs in.
+#[derive(SimpleObject, Debug)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub user: User,
+}
+
+/// A new search category. Search terms default to the name; keywords to the lowercased name.
+#[derive(InputObject, Debug)]
+pub struct AddSearchCategoryInput {
+    /// `^[a-z][a-z0-9_]{1,48}$`, unique.
+    pub slug: String,
+    /// Display name, 1 to 200 characters.
+    pub name: String,
+    /// Up to 50 queries, each at most 100 characters.
+    pub search_terms: Option<Vec<String>>,
+    /// Up to 50 keywords, each at most 100 characters.
+    pub keywords: Option<Vec<String>>,
+    pub location: Option<String>,
+}
+
+/// Changes to a search category; omitted fields stay as they are.
+#[derive(InputObject, Debug)]
+pub struct UpdateSearchCategoryInput {
+    pub name: Option<String>,
+    pub search_terms: Option<Vec<String>>,
+    pub keywords: Option<Vec<String>>,
+    /// An empty string clears the location.
+    pub location: Option<String>,
+    /// `false` retires the category, `true` brings it back.
+    pub is_active: Option<bool>,
+}

@@ -1,0 +1,213 @@
+//! The HTTP server: routes, start-up and graceful shutdown.
+//!
+//! `POST /graphql` executes operations, `GET /graphql` serves GraphiQL, `/healthz` says the
+//! process is up and `/readyz` that the database answers.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{TokenKeys, accounts};
+use crate::config::Config;
+use crate::db;
+use crate::graphql::context::RequestAuth;
+use crate::graphql::{AppSchema, build_schema};
+use crate::state::AppState;
+
+/// Largest request body accepted (a resume is at most 100 KB).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+struct HttpState {
+    app: AppState,
+    schema: AppSchema,
+}
+
+/// A built application: database ready, listener bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: Router,
+    state: AppState,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects, migrates (unless `AUTO_MIGRATE=false`), seeds, promotes configured admins and
+    /// binds `BIND_ADDR` (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect(&config).await?;
+        if config.auto_migrate {
+            db::prepare(&db).await?;
+        }
+        let promoted = accounts::promote_configured_admins(&db, &config.auth.admin_emails)
+            .await
+            .map_err(|e| anyhow::anyhow!("promoting ADMIN_EMAILS failed: {e:?}"))?;
+        if promoted > 0 {
+            tracing::info!(promoted, "promoted accounts listed in ADMIN_EMAILS");
+        }
+        let state = AppState {
+            db,
+            keys: TokenKeys::new(&config.auth),
+            config: Arc::new(config),
+        };
+        let listener = TcpListener::bind(state.config.bind_addr)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot bind BIND_ADDR={}: {e}", state.config.bind_addr)
+            })?;
+        let port = listener.local_addr()?.port();
+        let schema = build_schema(state.clone(), state.config.graphql);
+        let router = router(HttpState {
+            app: state.clone(),
+            schema,
+        });
+        Ok(Self {
+            listener,
+            port,
+            router,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (database pool, keys, config).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains in-flight requests for at most
+    /// `SHUTDOWN_GRACE_SECONDS` and closes the pool.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "serving GraphQL on /graphql");
+        let grace = self.state.config.shutdown_grace;
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            stop.await;
+            let _ = stopped_tx.send(());
+        });
+        let drained = async {
+            let _ = stopped_rx.await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            () = drained => tracing::warn!(?grace, "in-flight requests outlived the grace period"),
+        }
+        self.state.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn graphql(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let header = headers
+        .get(AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
+    let auth = RequestAuth::from_header(header, &state.app);
+    state
+        .schema
+        .execute(request.into_inner().data(auth))
+        .await
+        .into()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Job Collector")
+            .finish(),
+    )
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    let ping = tokio::time::timeout(Duration::from_secs(3), state.app.db.ping()).await;
+    match ping {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ready", "database": "ok" })),
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "database": "timeout" })),
+        ),
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,16 @@
+//! What every request handler and resolver shares.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+
+/// Shared, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub keys: TokenKeys,
+    pub config: Arc<Config>,
+}

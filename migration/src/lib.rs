@@ -1,0 +1,20 @@
+//! Schema migrations, applied by `jobcollector migrate` and at start-up.
+//!
+//! Append-only: once a migration has landed on main it is never edited; a change to the
+//! schema is a new migration named `mYYYYMMDD_NNNNNN_verb_object`. Every migration runs on
+//! Postgres and on SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_core_tables;
+
+/// All migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_core_tables::Migration)]
+    }
+}
