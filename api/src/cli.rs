@@ -41,7 +41,7 @@ pub enum AdminAction {
     },
 }
 
-/// Parses the arguments and runs the command.
+/// Runs the command with the configuration from the environment and `.env`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Schema = cli.command {
         print!("{}", graphql::sdl());
@@ -50,12 +50,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
     tracing::debug!(?config, "configuration loaded");
-    match cli.command {
-        Command::Schema => unreachable!("handled above"),
+    execute(cli.command, config).await
+}
+
+/// Runs a command with the given configuration.
+pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
         Command::Serve => Application::build(config).await?.run_until_stopped().await,
         Command::Migrate => {
             let db = db::connect(&config).await?;
-            db::prepare(&db).await?;
+            db::prepare(&config, &db).await?;
             println!("database is up to date");
             Ok(())
         }
@@ -63,7 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             action: AdminAction::Grant { email },
         } => {
             let db = db::connect(&config).await?;
-            db::prepare(&db).await?;
+            db::prepare(&config, &db).await?;
             auth::accounts::grant_admin(&db, &email)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;

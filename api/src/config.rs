@@ -49,6 +49,9 @@ pub struct AuthConfig {
     pub token_ttl: Duration,
     /// Accounts with these emails are admins.
     pub admin_emails: Vec<Email>,
+    /// Failed logins allowed per email and window before `RATE_LIMITED` (0 = no limit).
+    pub login_max_failures: u32,
+    pub login_failure_window: Duration,
 }
 
 /// Limits on incoming GraphQL operations.
@@ -182,6 +185,12 @@ impl Config {
                     60 * parse::<u64>(get("JWT_TTL_MINUTES"), "JWT_TTL_MINUTES", 24 * 60)?,
                 ),
                 admin_emails,
+                login_max_failures: parse(get("LOGIN_MAX_FAILURES"), "LOGIN_MAX_FAILURES", 10)?,
+                login_failure_window: Duration::from_secs(parse(
+                    get("LOGIN_FAILURE_WINDOW_SECONDS"),
+                    "LOGIN_FAILURE_WINDOW_SECONDS",
+                    900,
+                )?),
             },
             graphql: GraphqlConfig {
                 max_depth: parse(get("GRAPHQL_MAX_DEPTH"), "GRAPHQL_MAX_DEPTH", 12)?,

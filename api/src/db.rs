@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 use crate::config::{Config, redact_url};
 
@@ -28,9 +28,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Applies pending migrations, then seeds the default categories (both idempotent).
-pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
-    migrate(db).await?;
+/// Applies pending migrations, then seeds the default categories (both idempotent, and safe
+/// when several processes start at once).
+pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
+    migrate(config, db).await?;
     let seeded = jobs::catalog::seed_default_categories(db).await?;
     if seeded > 0 {
         tracing::info!(seeded, "seeded default search categories");
@@ -38,9 +39,41 @@ pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Applies pending migrations.
-pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
+/// Key of the Postgres advisory lock held while migrating.
+const MIGRATION_LOCK_KEY: i64 = 0x6a6f_6263_6f6c; // "jobcol"
+
+/// Applies pending migrations. On Postgres one process at a time migrates, under an advisory
+/// lock held on a dedicated connection; the others wait and then find nothing to do. SQLite
+/// serializes writers itself: a process that loses the race finds the work done and retries.
+pub async fn migrate(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
+    let failed = |e: DbErr| anyhow::anyhow!("migration failed: {e}");
+    if db.get_database_backend() != DbBackend::Postgres {
+        for attempt in 0..5u32 {
+            match Migrator::up(db, None).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt == 4 => return Err(failed(e)),
+                Err(e) => {
+                    tracing::debug!(error = %e, attempt, "migration raced another process; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                }
+            }
+        }
+        return Ok(());
+    }
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let session = Database::connect(options).await?;
+    session
+        .execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .await?;
+    let result = Migrator::up(&session, None).await.map_err(failed);
+    session
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
         .await
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+        .ok();
+    session.close().await.ok();
+    result
 }

@@ -49,6 +49,10 @@ pub enum ApiError {
         message: String,
     },
     Conflict(String),
+    /// Too many attempts; try again after this many seconds.
+    RateLimited {
+        retry_after_secs: u64,
+    },
     /// Anything else; logged in full, shown as a generic message.
     Internal(Arc<anyhow::Error>),
 }
@@ -65,6 +69,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Validation { .. } => ErrorCode::Validation,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -107,10 +112,18 @@ impl From<sea_orm::DbErr> for ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         let code = err.code().as_str();
+        let retry_after = match err {
+            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
         let (message, field) = match err {
             ApiError::Unauthenticated(m) | ApiError::Forbidden(m) => (m.to_owned(), None),
             ApiError::NotFound(m) | ApiError::Conflict(m) => (m, None),
             ApiError::Validation { field, message } => (format!("{field}: {message}"), Some(field)),
+            ApiError::RateLimited { retry_after_secs } => (
+                format!("too many attempts: try again in {retry_after_secs} s"),
+                None,
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error while handling a GraphQL request");
                 ("internal error".to_owned(), None)
@@ -120,6 +133,9 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", code);
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
             }
         })
     }

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{TokenKeys, accounts};
+use crate::auth::{LoginThrottle, TokenKeys, accounts};
 use crate::config::Config;
 use crate::db;
 use crate::graphql::context::RequestAuth;
@@ -56,7 +56,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(&config).await?;
         if config.auto_migrate {
-            db::prepare(&db).await?;
+            db::prepare(&config, &db).await?;
         }
         let promoted = accounts::promote_configured_admins(&db, &config.auth.admin_emails)
             .await
@@ -64,9 +64,14 @@ impl Application {
         if promoted > 0 {
             tracing::info!(promoted, "promoted accounts listed in ADMIN_EMAILS");
         }
+        let login_throttle = Arc::new(LoginThrottle::new(
+            config.auth.login_max_failures,
+            config.auth.login_failure_window,
+        ));
         let state = AppState {
             db,
             keys: TokenKeys::new(&config.auth),
+            login_throttle,
             config: Arc::new(config),
         };
         let listener = TcpListener::bind(state.config.bind_addr)

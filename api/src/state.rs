@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::TokenKeys;
+use crate::auth::{LoginThrottle, TokenKeys};
 use crate::config::Config;
 
 /// Shared, cheap to clone.
@@ -12,5 +12,6 @@ use crate::config::Config;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: TokenKeys,
+    pub login_throttle: Arc<LoginThrottle>,
     pub config: Arc<Config>,
 }

@@ -1,1 +1,47 @@
-//! placeholder
+//! Test support for the integration tests in `tests/api/`.
+//!
+//! - [`database`]: a fresh database per test — a temporary SQLite file always, or a new
+//!   Postgres database (dropped afterwards) when `TEST_DATABASE_URL` is set.
+//! - [`app`]: [`app::spawn_app`] starts the real application on a random port against such a
+//!   database, and [`app::TestApp`] talks GraphQL to it over HTTP.
+//!
+//! - [`redis`]: the test Redis from `TEST_REDIS_URL`.
+//!
+//! Postgres variants are skipped only when `TEST_DATABASE_URL` is unset; when it is set but
+//! unreachable they fail.
+
+pub mod app;
+pub mod database;
+pub mod redis;
+
+pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use database::{Backend, TestDatabase};
+
+/// Runs an async test body once per backend: `sqlite` always, `postgres` when
+/// `TEST_DATABASE_URL` is set.
+///
+/// ```ignore
+/// async fn registers(backend: Backend) { … }
+/// on_each_backend!(registers);
+/// ```
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    match $crate::Backend::postgres_from_env() {
+                        Some(backend) => super::$name(backend).await,
+                        None => eprintln!("TEST_DATABASE_URL is unset: Postgres variant skipped"),
+                    }
+                }
+            }
+        )+
+    };
+}

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
 };
 
-use super::{TokenKeys, password};
+use super::{LoginThrottle, TokenKeys, password};
 use crate::error::{ApiError, ApiResult};
 
 /// The one message for every failed login: it never says which part was wrong.
@@ -59,12 +59,18 @@ pub async fn register(
 }
 
 /// Signs in. Unknown emails and wrong passwords fail the same way, in the same time.
+/// After too many failures for one email, `RATE_LIMITED` until the throttle's window ends.
 pub async fn login(
     db: &DatabaseConnection,
     keys: &TokenKeys,
+    throttle: &LoginThrottle,
     email: &str,
     password_text: String,
 ) -> ApiResult<Session> {
+    let key = email.trim().to_lowercase();
+    throttle.check(&key).map_err(|wait| ApiError::RateLimited {
+        retry_after_secs: wait.as_secs().max(1),
+    })?;
     let found = match email.parse::<Email>() {
         Ok(email) => {
             user::Entity::find()
@@ -74,13 +80,18 @@ pub async fn login(
         }
         Err(_) => None,
     };
-    let Some(user) = found else {
-        password::verify(password_text, password::decoy_hash().await.to_owned()).await?;
+    let matched = match &found {
+        Some(user) => password::verify(password_text, user.password_hash.clone()).await?,
+        None => {
+            password::verify(password_text, password::decoy_hash().await.to_owned()).await?;
+            false
+        }
+    };
+    let Some(user) = found.filter(|_| matched) else {
+        throttle.record_failure(&key);
         return Err(ApiError::Unauthenticated(LOGIN_FAILED));
     };
-    if !password::verify(password_text, user.password_hash.clone()).await? {
-        return Err(ApiError::Unauthenticated(LOGIN_FAILED));
-    }
+    throttle.reset(&key);
     let token = keys.issue(user.id)?;
     Ok(Session { token, user })
 }

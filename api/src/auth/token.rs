@@ -102,6 +102,8 @@ mod tests {
             jwt_secret: Some(secret.into()),
             token_ttl: ttl,
             admin_emails: vec![],
+            login_max_failures: 0,
+            login_failure_window: Duration::ZERO,
         })
     }
 

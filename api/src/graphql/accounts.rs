@@ -48,7 +48,8 @@ impl AccountMutation {
         })
     }
 
-    /// Signs in. A wrong email or password gives UNAUTHENTICATED without saying which.
+    /// Signs in. A wrong email or password gives UNAUTHENTICATED without saying which; after
+    /// repeated failures for one email, RATE_LIMITED with `extensions.retryAfter` seconds.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -56,7 +57,7 @@ impl AccountMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let s = state(ctx);
-        let session = accounts::login(&s.db, &s.keys, &email, password).await?;
+        let session = accounts::login(&s.db, &s.keys, &s.login_throttle, &email, password).await?;
         Ok(AuthPayload {
             token: session.token,
             user: User(session.user),

@@ -19,10 +19,10 @@ impl CategoryQuery {
     async fn search_categories(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] include_inactive: bool,
+        #[graphql(default_with = "Some(false)")] include_inactive: Option<bool>,
     ) -> ApiResult<Vec<SearchCategory>> {
         require_user(ctx).await?;
-        let rows = catalog::list(&state(ctx).db, include_inactive).await?;
+        let rows = catalog::list(&state(ctx).db, include_inactive.unwrap_or(false)).await?;
         Ok(rows.into_iter().map(SearchCategory).collect())
     }
 }

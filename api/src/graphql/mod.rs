@@ -18,12 +18,14 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::config::GraphqlConfig;
 use crate::state::AppState;
 
-/// All queries.
+/// Everything a client can read.
 #[derive(MergedObject, Default, Debug)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(accounts::AccountQuery, categories::CategoryQuery);
 
-/// All mutations.
+/// Everything a client can change.
 #[derive(MergedObject, Default, Debug)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(accounts::AccountMutation, categories::CategoryMutation);
 
 /// The served schema.

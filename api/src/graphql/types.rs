@@ -65,6 +65,7 @@ pub struct SearchCategory(pub search_category::Model);
 /// A search category.
 #[Object]
 impl SearchCategory {
+    /// Opaque identifier.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -105,6 +106,7 @@ pub struct User(pub user::Model);
 /// An account.
 #[Object]
 impl User {
+    /// Opaque identifier.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -112,6 +114,7 @@ impl User {
     async fn email(&self) -> &str {
         self.0.email.as_str()
     }
+    /// USER, or ADMIN for accounts that curate categories and trigger runs.
     async fn role(&self) -> Role {
         self.0.role.into()
     }
@@ -129,6 +132,7 @@ impl User {
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
 pub struct CategoryAssignment {
+    /// NONE before the first resume, PENDING while choosing, then ASSIGNED or FAILED.
     pub status: AssignmentStatus,
     /// How the category was chosen, once it is.
     pub method: Option<AssignmentMethod>,
@@ -172,6 +176,7 @@ impl CategoryAssignment {
 pub struct AuthPayload {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// The signed-in account.
     pub user: User,
 }
 
@@ -186,14 +191,18 @@ pub struct AddSearchCategoryInput {
     pub search_terms: Option<Vec<String>>,
     /// Up to 50 keywords, each at most 100 characters.
     pub keywords: Option<Vec<String>>,
+    /// Location passed to search sources, at most 200 characters.
     pub location: Option<String>,
 }
 
 /// Changes to a search category; omitted fields stay as they are.
 #[derive(InputObject, Debug)]
 pub struct UpdateSearchCategoryInput {
+    /// New display name, 1 to 200 characters.
     pub name: Option<String>,
+    /// Replaces the search terms (up to 50, each at most 100 characters).
     pub search_terms: Option<Vec<String>>,
+    /// Replaces the keywords (up to 50, each at most 100 characters).
     pub keywords: Option<Vec<String>>,
     /// An empty string clears the location.
     pub location: Option<String>,

@@ -1,0 +1,143 @@
+//! The real application on a random port, and a GraphQL client for it.
+
+use std::collections::HashMap;
+
+use api::config::Config;
+use api::server::Application;
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+
+use crate::database::{Backend, TestDatabase};
+
+/// The signing secret every test app uses, so tests can forge tokens on purpose.
+pub const TEST_JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+/// An email listed in `ADMIN_EMAILS` of every test app.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// A password that passes the rules.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running application with its own database.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    pub port: u16,
+    /// A pool on the app's database, for arranging and checking state directly.
+    pub db: DatabaseConnection,
+    /// The configuration the app was built with.
+    pub config: Config,
+    pub http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Kept last so the database outlives the app.
+    pub database: TestDatabase,
+}
+
+/// The configuration of a test app on `database_url`, before overrides.
+pub fn test_vars(database_url: &str) -> HashMap<String, String> {
+    [
+        ("DATABASE_URL", database_url),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("JWT_SECRET", TEST_JWT_SECRET),
+        ("ADMIN_EMAILS", ADMIN_EMAIL),
+        ("DATABASE_MAX_CONNECTIONS", "5"),
+        ("SHUTDOWN_GRACE_SECONDS", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// Starts the app on a fresh database of `backend`.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the app on a fresh database, after `adjust` has changed the configuration variables.
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    let database = TestDatabase::create(&backend).await;
+    let mut vars = test_vars(&database.url);
+    adjust(&mut vars);
+    let config = Config::from_map(&vars).expect("test configuration");
+    let app = Application::build(config.clone())
+        .await
+        .expect("application builds");
+    let port = app.port();
+    let db = app.state().db.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stop_rx.await;
+    }));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db,
+        config,
+        http: reqwest::Client::new(),
+        stop: Some(stop_tx),
+        server: Some(server),
+        database,
+    }
+}
+
+impl TestApp {
+    /// Posts an operation and returns the whole response body (`data` and `errors`).
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request reaches the app");
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response.json().await.expect("a JSON body")
+    }
+
+    /// Like [`TestApp::graphql`], but panics on errors and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let body = self.graphql(query, variables, token).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Registers an account and returns its token.
+    pub async fn register(&self, email: &str) -> String {
+        let data = self
+            .data(
+                "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
+                json!({ "e": email, "p": PASSWORD }),
+                None,
+            )
+            .await;
+        data["register"]["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    }
+
+    /// Registers the configured admin and returns its token.
+    pub async fn admin_token(&self) -> String {
+        self.register(ADMIN_EMAIL).await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}

@@ -1,0 +1,129 @@
+//! Health, readiness, GraphiQL, limits, internal errors, graceful shutdown.
+
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use tests::app::error_code;
+use tests::{Backend, on_each_backend, spawn_app};
+
+async fn health_readiness_and_graphiql_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.expect("json")["database"],
+        "ok"
+    );
+    let page = app
+        .http
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .expect("graphiql");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().await.expect("html").contains("graphiql"),
+        "GraphiQL page"
+    );
+}
+
+async fn readiness_fails_when_the_database_is_gone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.db.clone().close().await.expect("close the shared pool");
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200, "the process is still up");
+}
+
+async fn internal_errors_are_generic_to_clients(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.register("user@example.com").await;
+    app.db
+        .execute_unprepared("ALTER TABLE search_categories RENAME TO moved_away")
+        .await
+        .expect("break the table");
+    let body = app
+        .graphql("{ searchCategories { slug } }", json!({}), Some(&token))
+        .await;
+    assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    assert!(
+        !body.to_string().contains("search_categories"),
+        "no SQL detail leaks: {body}"
+    );
+}
+
+async fn deep_and_costly_queries_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.register("user@example.com").await;
+    let mut deep = String::from("__typename");
+    for _ in 0..14 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let body = app
+        .graphql(
+            &format!("{{ __schema {{ types {{ {deep} }} }} }}"),
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nested too deep"),
+        "{body}"
+    );
+    let aliases: String = (0..2100).map(|i| format!("a{i}: me {{ id }} ")).collect();
+    let body = app
+        .graphql(&format!("{{ {aliases} }}"), json!({}), Some(&token))
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("too complex"),
+        "{body}"
+    );
+}
+
+async fn the_server_stops_gracefully(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let address = app.address.clone();
+    app.stop().await.expect("clean stop");
+    let after = reqwest::Client::new()
+        .get(format!("{address}/healthz"))
+        .send()
+        .await;
+    assert!(after.is_err(), "nothing listens after the stop");
+}
+
+on_each_backend!(
+    health_readiness_and_graphiql_answer,
+    readiness_fails_when_the_database_is_gone,
+    internal_errors_are_generic_to_clients,
+    deep_and_costly_queries_are_refused,
+    the_server_stops_gracefully,
+);

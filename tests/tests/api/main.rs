@@ -1,0 +1,10 @@
+//! End-to-end tests: the real app over HTTP, on SQLite always and on Postgres when
+//! `TEST_DATABASE_URL` is set. One test binary; modules by domain.
+
+mod accounts;
+mod categories;
+mod cli;
+mod http;
+mod schema;
+mod seeding;
+mod services;
