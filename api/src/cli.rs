@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::server::Application;
-use crate::{auth, db, graphql, telemetry};
+use crate::{auth, db, graphql, pipeline, telemetry};
 
 /// Job Collector: collects job listings, assigns users a category from their resume, and
 /// scores each user's fresh listings.
@@ -24,6 +24,12 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Run the collector inline: once with --once, else every PIPELINE_INTERVAL_SECONDS.
+    Pipeline {
+        /// One run, then exit (non-zero only when every source failed).
+        #[arg(long)]
+        once: bool,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -66,6 +72,11 @@ pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             db::prepare(&config, &db).await?;
             println!("database is up to date");
             Ok(())
+        }
+        Command::Pipeline { once } => {
+            let db = db::connect(&config).await?;
+            db::prepare(&config, &db).await?;
+            pipeline::command(&db, &config, once).await
         }
         Command::Admin {
             action: AdminAction::Grant { email },

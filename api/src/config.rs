@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use entity::Email;
+use jobs::collect::CollectConfig;
+use jobs::sources::SourcesConfig;
 
 /// Where the service runs; production refuses unsafe settings that development tolerates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,12 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Job sources: which, where, how politely.
+    pub sources: SourcesConfig,
+    /// How a collector run fans out and writes.
+    pub collect: CollectConfig,
+    /// `PIPELINE_INTERVAL_SECONDS`: time between scheduled runs; zero means none.
+    pub pipeline_interval: Duration,
 }
 
 /// Accounts and tokens.
@@ -205,6 +213,18 @@ impl Config {
                 get("SHUTDOWN_GRACE_SECONDS"),
                 "SHUTDOWN_GRACE_SECONDS",
                 30,
+            )?),
+            sources: SourcesConfig::from_vars(|k| get(k).map(str::to_owned))
+                .map_err(ConfigError)?,
+            collect: CollectConfig {
+                concurrency: parse(get("COLLECT_CONCURRENCY"), "COLLECT_CONCURRENCY", 4usize)?
+                    .max(1),
+                chunk_size: parse(get("INGEST_CHUNK_SIZE"), "INGEST_CHUNK_SIZE", 500usize)?.max(1),
+            },
+            pipeline_interval: Duration::from_secs(parse(
+                get("PIPELINE_INTERVAL_SECONDS"),
+                "PIPELINE_INTERVAL_SECONDS",
+                0,
             )?),
         })
     }

@@ -90,6 +90,7 @@ impl From<jobs::Error> for ApiError {
             jobs::Error::Conflict(m) => Self::Conflict(m),
             jobs::Error::NotFound(m) => Self::NotFound(m),
             jobs::Error::Database(e) => Self::internal(e),
+            jobs::Error::Unexpected(m) => Self::internal(anyhow::anyhow!(m)),
         }
     }
 }

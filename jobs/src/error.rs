@@ -15,6 +15,9 @@ pub enum Error {
     /// Nothing has that identifier.
     #[error("{0}")]
     NotFound(String),
+    /// Something that should not happen (a panicked task); the context is for the logs.
+    #[error("unexpected: {0}")]
+    Unexpected(String),
     /// The database failed; details are for the logs only.
     #[error("database error: {0}")]
     Database(#[source] DbErr),

@@ -1,12 +1,16 @@
 //! The work of Job Collector, independent of how it is triggered (GraphQL, CLI or a queue).
 //!
 //! - [`catalog`]: search categories — the default seed and the admin operations on them.
+//! - [`collect`]: a collector run — fan-out per category, global dedup, batch upsert.
 //! - [`error`]: the crate's one error type, with variants a caller can act on.
+//! - [`sources`]: the job boards, their parsers, and the polite HTTP policy they share.
 //!
 //! Later parts (sources, collect runs, LLM, matching, queue) live beside these, each with its
 //! own typed config.
 
 pub mod catalog;
+pub mod collect;
 pub mod error;
+pub mod sources;
 
 pub use error::{Error, Result};

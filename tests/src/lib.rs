@@ -5,13 +5,17 @@
 //! - [`app`]: [`app::spawn_app`] starts the real application on a random port against such a
 //!   database, and [`app::TestApp`] talks GraphQL to it over HTTP.
 //!
+//! - [`boards`]: every keyless board served from fixtures, and the app variables for it.
+//! - [`mock_boards`]: the job boards replayed from fixtures on 127.0.0.1, with scripted faults.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`.
 //!
 //! Postgres variants are skipped only when `TEST_DATABASE_URL` is unset; when it is set but
 //! unreachable they fail.
 
 pub mod app;
+pub mod boards;
 pub mod database;
+pub mod mock_boards;
 pub mod redis;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};

@@ -4,6 +4,7 @@
 mod accounts;
 mod categories;
 mod cli;
+mod collect;
 mod http;
 mod schema;
 mod seeding;

@@ -1,0 +1,157 @@
+//! `jobcollector pipeline`: collector runs inline, with progress on the terminal.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use entity::RunStatus;
+use entity::RunTrigger;
+use indicatif::{ProgressBar, ProgressStyle};
+use jobs::collect::{self, Progress, RunSummary, runs};
+use jobs::sources::registry::http_client;
+use jobs::sources::{PoliteClient, SourceSet};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+
+/// Runs one collection now (trigger CLI) and returns its summary.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    config: &Config,
+    progress: &dyn Progress,
+) -> anyhow::Result<RunSummary> {
+    let run = runs::create(db, RunTrigger::Cli, None).await?;
+    let sources = SourceSet::from_config(&config.sources, PoliteClient::new(http_client()));
+    Ok(collect::collect(
+        db,
+        &sources,
+        &config.sources,
+        &config.collect,
+        run.id,
+        progress,
+    )
+    .await?)
+}
+
+/// `pipeline --once`: one run; an error when every source failed. Without `--once`: a run
+/// every `PIPELINE_INTERVAL_SECONDS` until SIGINT/SIGTERM.
+pub async fn command(db: &DatabaseConnection, config: &Config, once: bool) -> anyhow::Result<()> {
+    if !once && config.pipeline_interval.is_zero() {
+        anyhow::bail!("PIPELINE_INTERVAL_SECONDS is 0: set it to repeat runs, or use --once");
+    }
+    let stop = crate::server::shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let progress = TerminalProgress::new();
+        let summary = run_once(db, config, &progress).await?;
+        progress.finish();
+        print!("{}", render_summary(&summary));
+        if once {
+            if summary.status == RunStatus::Failed {
+                anyhow::bail!("every source failed (run {})", summary.run_id);
+            }
+            return Ok(());
+        }
+        tokio::select! {
+            () = &mut stop => return Ok(()),
+            () = tokio::time::sleep(config.pipeline_interval) => {}
+        }
+    }
+}
+
+/// The end-of-run report: per source fetched and errors, then totals.
+pub fn render_summary(s: &RunSummary) -> String {
+    let mut out = format!("\nrun {} {}\n", s.run_id, s.status.as_str().to_uppercase());
+    out.push_str(&format!(
+        "{:<16} {:>8} {:>7}\n",
+        "source", "fetched", "errors"
+    ));
+    for (source, stats) in &s.per_source {
+        out.push_str(&format!(
+            "{:<16} {:>8} {:>7}\n",
+            source.as_str(),
+            stats.fetched,
+            stats.errors
+        ));
+    }
+    let c = &s.counters;
+    out.push_str(&format!(
+        "categories {}/{}, fetched {}, unique {}, inserted {}\n",
+        c.categories_done,
+        c.categories_total,
+        c.listings_fetched,
+        c.listings_unique,
+        c.listings_inserted
+    ));
+    for e in s.errors.iter().take(20) {
+        out.push_str(&format!(
+            "error: {} [{}] {}\n",
+            e.source,
+            e.category.as_deref().unwrap_or("-"),
+            e.message
+        ));
+    }
+    if s.errors.len() > 20 {
+        out.push_str(&format!(
+            "… and {} more errors (see pipelineRun)\n",
+            s.errors.len() - 20
+        ));
+    }
+    out
+}
+
+/// A progress bar on a terminal; plain lines otherwise (logs, CI).
+struct TerminalProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        Self {
+            bar: std::io::stderr().is_terminal().then(ProgressBar::hidden),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn started(&self, categories: usize, boards: usize) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_length(categories as u64);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {pos}/{len} categories {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar.set_message(format!("(fetching {boards} boards)"));
+            }
+            None => eprintln!("collecting {categories} categories, {boards} boards"),
+        }
+    }
+
+    fn category_done(&self, slug: &str, fetched: usize, errors: usize) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{slug}: {fetched} listings, {errors} errors"));
+            }
+            None => eprintln!("category {slug}: {fetched} listings, {errors} errors"),
+        }
+    }
+
+    fn storing(&self, unique: usize) {
+        match &self.bar {
+            Some(bar) => bar.set_message(format!("storing {unique} unique listings")),
+            None => eprintln!("storing {unique} unique listings"),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! A collector run: fan out per category, dedup globally, batch-upsert.
+//!
+//! - [`runs`]: the `pipeline_runs` row of a run.
+//! - [`dedup`]: merging listings by normalized (title, company).
+//! - [`store`]: chunked `INSERT … ON CONFLICT DO NOTHING` of listings and links.
+//! - [`run`]: the run itself, with a [`Progress`] observer for terminals.
+
+pub mod dedup;
+pub mod run;
+pub mod runs;
+pub mod store;
+
+pub use run::{CollectConfig, Progress, RunSummary, SilentProgress, SourceStats, collect};

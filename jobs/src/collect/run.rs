@@ -1,0 +1,317 @@
+//! The collect run (DESIGN.md §5 "Collect").
+//!
+//! Board sources are fetched once, concurrently, before the categories; each category is then
+//! one task on a `JoinSet` bounded by `COLLECT_CONCURRENCY` that asks every search source for
+//! each of its search terms and takes the board listings whose titles match its keywords. A
+//! failing source or category is recorded in the run and never stops the others. Counters are
+//! written to `pipeline_runs` as categories finish; then the listings are deduplicated and
+//! stored.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use entity::{RunErrorEntry, RunStatus, search_category};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::dedup::Deduper;
+use super::runs::{self, Counters};
+use super::store;
+use crate::catalog;
+use crate::sources::{
+    JobSource, RawListing, SearchQuery, SourceName, SourceSet, SourcesConfig, Target, matches_term,
+};
+use crate::{Error, Result};
+
+/// How a run fans out and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectConfig {
+    /// `COLLECT_CONCURRENCY`: categories (and boards) fetched at once.
+    pub concurrency: usize,
+    /// `INGEST_CHUNK_SIZE`: listings per insert statement.
+    pub chunk_size: usize,
+}
+
+impl Default for CollectConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            chunk_size: 500,
+        }
+    }
+}
+
+/// Per-source totals of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    pub fetched: usize,
+    pub errors: usize,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub status: RunStatus,
+    pub counters: Counters,
+    pub per_source: BTreeMap<SourceName, SourceStats>,
+    pub errors: Vec<RunErrorEntry>,
+    /// Categories that gained listings (their users are due for matching).
+    pub categories_gained: Vec<i64>,
+}
+
+/// Observes a run, for progress displays.
+pub trait Progress: Send + Sync {
+    /// The run is about to fetch `categories` categories and `boards` boards.
+    fn started(&self, categories: usize, boards: usize);
+    /// A category finished with this many listings and errors.
+    fn category_done(&self, slug: &str, fetched: usize, errors: usize);
+    /// Storing begins.
+    fn storing(&self, unique: usize);
+}
+
+/// A [`Progress`] that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SilentProgress;
+
+impl Progress for SilentProgress {
+    fn started(&self, _: usize, _: usize) {}
+    fn category_done(&self, _: &str, _: usize, _: usize) {}
+    fn storing(&self, _: usize) {}
+}
+
+struct Outcome {
+    source: SourceName,
+    category: Option<String>,
+    result: std::result::Result<Vec<RawListing>, String>,
+}
+
+/// Runs the collection for `run_id` (a QUEUED or interrupted run) to its end.
+pub async fn collect(
+    db: &DatabaseConnection,
+    sources: &SourceSet,
+    config: &SourcesConfig,
+    collect: &CollectConfig,
+    run_id: i64,
+    progress: &dyn Progress,
+) -> Result<RunSummary> {
+    let categories = catalog::list(db, false).await?;
+    runs::mark_running(
+        db,
+        run_id,
+        i32::try_from(categories.len()).unwrap_or(i32::MAX),
+    )
+    .await?;
+    let mut state = RunState {
+        counters: Counters {
+            categories_total: categories.len() as i32,
+            ..Counters::default()
+        },
+        ..RunState::default()
+    };
+    for (name, why) in &sources.unavailable {
+        state.record(
+            *name,
+            None,
+            format!("{name} is enabled but unavailable: {why}"),
+        );
+    }
+    progress.started(categories.len(), sources.boards.len());
+
+    let limit = Arc::new(Semaphore::new(collect.concurrency.max(1)));
+    let board_listings = fetch_boards(sources, &limit).await;
+    let mut board_pool: Vec<RawListing> = Vec::new();
+    for outcome in board_listings {
+        state.absorb_board(outcome, &mut board_pool);
+    }
+    runs::write_progress(db, run_id, &state.counters, &state.errors).await?;
+
+    let mut deduper = Deduper::default();
+    let mut tasks = JoinSet::new();
+    for category in categories {
+        let search = sources.search.clone();
+        let limit = limit.clone();
+        let query_base = (config.hours_old, config.results_wanted);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            search_category(&search, &category, query_base).await
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (category, outcomes) =
+            joined.map_err(|e| Error::Unexpected(format!("a category task panicked: {e}")))?;
+        let mut fetched = 0;
+        let mut errors = 0;
+        for outcome in outcomes {
+            match outcome.result {
+                Ok(listings) => {
+                    fetched += listings.len();
+                    state.per_source.entry(outcome.source).or_default().fetched += listings.len();
+                    for l in listings {
+                        deduper.add(l, category.id);
+                    }
+                }
+                Err(message) => {
+                    errors += 1;
+                    state.record(outcome.source, outcome.category, message);
+                }
+            }
+        }
+        for l in board_pool
+            .iter()
+            .filter(|l| title_matches_keywords(&l.title, &category.keywords.0))
+        {
+            deduper.add(l.clone(), category.id);
+        }
+        state.counters.categories_done += 1;
+        state.counters.listings_fetched += fetched as i32;
+        state.counters.listings_unique = deduper.len() as i32;
+        runs::write_progress(db, run_id, &state.counters, &state.errors).await?;
+        progress.category_done(category.slug.as_str(), fetched, errors);
+    }
+
+    let found = deduper.into_found();
+    progress.storing(found.len());
+    let stored = store::store(db, &found, collect.chunk_size, Utc::now()).await?;
+    state.counters.listings_unique = found.len() as i32;
+    state.counters.listings_inserted = stored.inserted as i32;
+    let status = state.final_status(sources);
+    runs::finish(db, run_id, status, &state.counters, &state.errors).await?;
+    Ok(RunSummary {
+        run_id,
+        status,
+        counters: state.counters,
+        per_source: state.per_source,
+        errors: state.errors,
+        categories_gained: stored.categories_gained.into_iter().collect(),
+    })
+}
+
+#[derive(Default)]
+struct RunState {
+    counters: Counters,
+    per_source: BTreeMap<SourceName, SourceStats>,
+    errors: Vec<RunErrorEntry>,
+}
+
+impl RunState {
+    fn record(&mut self, source: SourceName, category: Option<String>, message: String) {
+        tracing::warn!(%source, category = category.as_deref().unwrap_or("-"), %message, "source failed");
+        self.per_source.entry(source).or_default().errors += 1;
+        self.errors.push(RunErrorEntry {
+            source: source.as_str().to_owned(),
+            category,
+            message,
+            at: Utc::now(),
+        });
+    }
+
+    fn absorb_board(&mut self, outcome: Outcome, pool: &mut Vec<RawListing>) {
+        match outcome.result {
+            Ok(listings) => {
+                self.per_source.entry(outcome.source).or_default().fetched += listings.len();
+                self.counters.listings_fetched += listings.len() as i32;
+                pool.extend(listings);
+            }
+            Err(message) => self.record(outcome.source, None, message),
+        }
+    }
+
+    /// FAILED when no source delivered anything and something failed; PARTIAL with errors.
+    fn final_status(&self, sources: &SourceSet) -> RunStatus {
+        let any_source = !sources.search.is_empty() || !sources.boards.is_empty();
+        let every_source_failed = self
+            .per_source
+            .values()
+            .all(|s| s.fetched == 0 && s.errors > 0)
+            && !self.per_source.is_empty();
+        if self.errors.is_empty() {
+            RunStatus::Succeeded
+        } else if every_source_failed || !any_source {
+            RunStatus::Failed
+        } else {
+            RunStatus::Partial
+        }
+    }
+}
+
+async fn fetch_boards(sources: &SourceSet, limit: &Arc<Semaphore>) -> Vec<Outcome> {
+    let mut tasks = JoinSet::new();
+    for (source, target) in &sources.boards {
+        let (source, target, limit) = (source.clone(), target.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let result = source
+                .fetch(&target)
+                .await
+                .map_err(|e| format!("{target}: {e}"));
+            Outcome {
+                source: source.name(),
+                category: None,
+                result,
+            }
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => tracing::error!(error = %e, "a board task panicked"),
+        }
+    }
+    outcomes
+}
+
+async fn search_category(
+    search: &[Arc<dyn JobSource>],
+    category: &search_category::Model,
+    (hours_old, results_wanted): (u32, usize),
+) -> (search_category::Model, Vec<Outcome>) {
+    let mut outcomes = Vec::new();
+    for source in search {
+        for term in &category.search_terms.0 {
+            let query = SearchQuery {
+                term: term.clone(),
+                location: category.location.clone(),
+                hours_old,
+                results_wanted,
+            };
+            let target = Target::Search(query);
+            let result = source
+                .fetch(&target)
+                .await
+                .map_err(|e| format!("{target}: {e}"));
+            outcomes.push(Outcome {
+                source: source.name(),
+                category: Some(category.slug.to_string()),
+                result,
+            });
+        }
+    }
+    (category.clone(), outcomes)
+}
+
+/// Whether a board listing's title contains any of the category's keywords (all its words,
+/// whole words).
+pub fn title_matches_keywords(title: &str, keywords: &[String]) -> bool {
+    keywords.iter().any(|k| matches_term(title, k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn board_titles_join_categories_by_keyword() {
+        let kw = vec!["software engineer".to_owned(), "backend".to_owned()];
+        assert!(title_matches_keywords(
+            "Senior Software Engineer, Payments",
+            &kw
+        ));
+        assert!(title_matches_keywords("Backend Developer (Go)", &kw));
+        assert!(!title_matches_keywords("Account Executive", &kw));
+        assert!(!title_matches_keywords("Software Engineering Manager", &kw));
+    }
+}

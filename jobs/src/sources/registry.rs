@@ -1,0 +1,96 @@
+//! Builds the enabled sources from configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::arbeitnow::Arbeitnow;
+use super::ashby::Ashby;
+use super::greenhouse::Greenhouse;
+use super::hackernews::HackerNews;
+use super::lever::Lever;
+use super::recruitee::Recruitee;
+use super::remoteok::RemoteOk;
+use super::remotive::Remotive;
+use super::smartrecruiters::SmartRecruiters;
+use super::workable::Workable;
+use super::{Endpoint, JobSource, PoliteClient, SourceKind, SourceName, SourcesConfig, Target};
+
+/// The sources of one run. Built fresh per run, so per-run caches and degraded marks start
+/// empty.
+#[derive(Debug)]
+pub struct SourceSet {
+    /// Asked once per category search term.
+    pub search: Vec<Arc<dyn JobSource>>,
+    /// Fetched once per run: each board source with each of its targets.
+    pub boards: Vec<(Arc<dyn JobSource>, Target)>,
+    /// Enabled sources that cannot run as configured, and why (recorded as run errors).
+    pub unavailable: Vec<(SourceName, String)>,
+    pub http: PoliteClient,
+}
+
+impl SourceSet {
+    /// The enabled sources with their endpoints. LinkedIn and Indeed are not part of this build
+    /// yet: enabling them records them as unavailable.
+    pub fn from_config(config: &SourcesConfig, http: PoliteClient) -> Self {
+        let mut set = Self {
+            search: Vec::new(),
+            boards: Vec::new(),
+            unavailable: Vec::new(),
+            http: http.clone(),
+        };
+        for &name in &config.enabled {
+            let endpoint = Endpoint::new(name, &http, config);
+            let source: Arc<dyn JobSource> = match name {
+                SourceName::Greenhouse => Arc::new(Greenhouse { endpoint }),
+                SourceName::Lever => Arc::new(Lever { endpoint }),
+                SourceName::Ashby => Arc::new(Ashby { endpoint }),
+                SourceName::Workable => Arc::new(Workable { endpoint }),
+                SourceName::Smartrecruiters => Arc::new(SmartRecruiters { endpoint }),
+                SourceName::Recruitee => Arc::new(Recruitee { endpoint }),
+                SourceName::Remoteok => Arc::new(RemoteOk { endpoint }),
+                SourceName::Remotive => Arc::new(Remotive { endpoint }),
+                SourceName::Arbeitnow => Arc::new(Arbeitnow::new(endpoint)),
+                SourceName::Hackernews => Arc::new(HackerNews::new(endpoint)),
+                SourceName::Linkedin | SourceName::Indeed => {
+                    set.unavailable
+                        .push((name, "not available in this build yet".into()));
+                    continue;
+                }
+            };
+            match name.kind() {
+                SourceKind::Search => set.search.push(source),
+                SourceKind::Board if name.needs_boards() => {
+                    for (_, board) in config.company_boards.iter().filter(|(s, _)| *s == name) {
+                        set.boards
+                            .push((source.clone(), Target::Board(board.clone())));
+                    }
+                }
+                SourceKind::Board => set.boards.push((source, Target::Feed)),
+            }
+        }
+        set
+    }
+
+    /// Names of the sources that will be asked (for summaries).
+    pub fn names(&self) -> Vec<SourceName> {
+        let mut names: Vec<SourceName> = self
+            .search
+            .iter()
+            .map(|s| s.name())
+            .chain(self.boards.iter().map(|(s, _)| s.name()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// The HTTP client every source shares: rustls, connection pooling, bounded connect time.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap_or_default()
+}
