@@ -5,6 +5,7 @@ mod accounts;
 mod categories;
 mod cli;
 mod collect;
+mod collect_faults;
 mod http;
 mod schema;
 mod seeding;

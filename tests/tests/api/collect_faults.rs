@@ -1,0 +1,304 @@
+//! Faults per source during a run: each is retried or isolated as the policy says, recorded in
+//! the run, and never loses what other sources delivered.
+
+use std::time::Duration;
+
+use entity::{RunStatus, job_listing};
+use jobs::collect::{RunSummary, SilentProgress};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use tests::boards::serve_all;
+use tests::mock_boards::{MockBoards, Recorded, Reply};
+use tests::{Backend, TestApp};
+
+use crate::collect::app_on;
+
+async fn run(app: &TestApp) -> RunSummary {
+    api::pipeline::run_once(&app.db, &app.config, &SilentProgress)
+        .await
+        .expect("the run itself completes")
+}
+
+async fn stored_from(app: &TestApp, source: &str) -> u64 {
+    job_listing::Entity::find()
+        .filter(job_listing::Column::Source.eq(source))
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+fn errors_of<'a>(summary: &'a RunSummary, source: &str) -> Vec<&'a str> {
+    summary
+        .errors
+        .iter()
+        .filter(|e| e.source == source)
+        .map(|e| e.message.as_str())
+        .collect()
+}
+
+fn gap(requests: &[Recorded]) -> Duration {
+    requests[1].at.duration_since(requests[0].at)
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_and_the_board_is_stored() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.script(
+        "/v1/boards/northwind/jobs",
+        vec![Reply::status(429, "slow down").header("retry-after", "1")],
+    );
+    let app = app_on(Backend::Sqlite, &mock, &[]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Succeeded, "{:?}", summary.errors);
+    let requests = mock.requests_to("/v1/boards/northwind/jobs");
+    assert_eq!(requests.len(), 2);
+    assert!(
+        gap(&requests) >= Duration::from_millis(900),
+        "Retry-After: 1 was honoured: {:?}",
+        gap(&requests)
+    );
+    assert_eq!(stored_from(&app, "greenhouse").await, 3);
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_cap_gives_up_at_once() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve(
+        "/v1/boards/northwind/jobs",
+        Reply::status(429, "").header("retry-after", "3600"),
+    );
+    let app = app_on(Backend::Sqlite, &mock, &[]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Partial);
+    assert_eq!(
+        mock.requests_to("/v1/boards/northwind/jobs").len(),
+        1,
+        "no hour-long wait, no hammering"
+    );
+    assert!(
+        errors_of(&summary, "greenhouse")[0].contains("429"),
+        "{:?}",
+        summary.errors
+    );
+    assert!(
+        stored_from(&app, "lever").await > 0,
+        "other sources still land"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_until_success() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.script(
+        "/v0/postings/quarry-labs",
+        vec![
+            Reply::status(503, "unavailable"),
+            Reply::status(502, "bad gateway"),
+        ],
+    );
+    let app = app_on(Backend::Sqlite, &mock, &[]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Succeeded, "{:?}", summary.errors);
+    assert_eq!(mock.requests_to("/v0/postings/quarry-labs").len(), 3);
+    assert_eq!(stored_from(&app, "lever").await, 2);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_then_recorded_without_stopping_the_others() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve(
+        "/posting-api/job-board/ridgeline",
+        Reply::fixture("ashby/job_board.json").delayed(Duration::from_secs(3)),
+    );
+    let app = app_on(
+        Backend::Sqlite,
+        &mock,
+        &[
+            ("SOURCES_TIMEOUT_SECONDS", "1"),
+            ("SOURCES_MAX_RETRIES", "1"),
+        ],
+    )
+    .await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Partial);
+    assert_eq!(
+        mock.requests_to("/posting-api/job-board/ridgeline").len(),
+        2,
+        "one retry"
+    );
+    let errors = errors_of(&summary, "ashby");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("board ridgeline") && errors[0].contains("timed out"),
+        "{errors:?}"
+    );
+    assert_eq!(stored_from(&app, "ashby").await, 0);
+    assert_eq!(
+        stored_from(&app, "greenhouse").await,
+        3,
+        "nothing already fetched is lost"
+    );
+    let row = jobs::collect::runs::get(&app.db, summary.run_id)
+        .await
+        .expect("run");
+    assert_eq!(row.status, RunStatus::Partial);
+    assert_eq!(row.errors.0.len(), 1);
+    assert_eq!(row.errors.0[0].source, "ashby");
+}
+
+#[tokio::test]
+async fn a_malformed_body_is_recorded_and_the_rest_lands() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve(
+        "/api/accounts/harbor",
+        Reply::status(200, "<html><body>Down for maintenance</body></html>"),
+    );
+    mock.serve(
+        "/api/job-board-api?page=2",
+        Reply::json(r#"{"data": "not a list"}"#),
+    );
+    let app = app_on(Backend::Sqlite, &mock, &[]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Partial);
+    assert!(
+        errors_of(&summary, "workable")[0].contains("malformed"),
+        "{:?}",
+        summary.errors
+    );
+    assert!(
+        errors_of(&summary, "arbeitnow")
+            .iter()
+            .all(|e| e.contains("malformed")),
+        "{:?}",
+        summary.errors
+    );
+    assert_eq!(
+        mock.requests_to("/api/accounts/harbor").len(),
+        1,
+        "a malformed body is not retried"
+    );
+    assert_eq!(stored_from(&app, "workable").await, 0);
+    assert_eq!(stored_from(&app, "lever").await, 2);
+}
+
+#[tokio::test]
+async fn a_403_challenge_page_degrades_the_source_for_the_rest_of_the_run() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve("/api/remote-jobs", Reply::status(403, "<!DOCTYPE html><title>Just a moment...</title><script src=\"/cdn-cgi/challenge-platform/h/b\"></script>"));
+    mock.serve(
+        "/api/remote-jobs?search=backend+developer&limit=50",
+        Reply::status(403, "<title>Just a moment...</title>"),
+    );
+    let app = app_on(Backend::Sqlite, &mock, &[("COLLECT_CONCURRENCY", "1")]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Partial);
+    assert_eq!(
+        mock.requests_to("/api/remote-jobs").len(),
+        1,
+        "blocked once, never asked again in this run"
+    );
+    let errors = errors_of(&summary, "remotive");
+    assert_eq!(
+        errors.len(),
+        8,
+        "every search term of every category is recorded"
+    );
+    assert!(
+        errors[0].contains("blocked") && errors[0].contains("403"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1..].iter().all(|e| e.contains("degraded")),
+        "{errors:?}"
+    );
+    assert!(
+        summary
+            .errors
+            .iter()
+            .filter(|e| e.source == "remotive")
+            .all(|e| e.category.is_some())
+    );
+    assert!(stored_from(&app, "arbeitnow").await > 0);
+}
+
+#[tokio::test]
+async fn an_unknown_board_is_not_found_and_the_others_land() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let boards = format!("{},lever:ghost-company", tests::boards::COMPANY_BOARDS);
+    let app = app_on(Backend::Sqlite, &mock, &[("COMPANY_BOARDS", &boards)]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Partial);
+    assert_eq!(
+        errors_of(&summary, "lever"),
+        ["board ghost-company: not found: lever site ghost-company"]
+    );
+    assert_eq!(
+        mock.requests_to("/v0/postings/ghost-company").len(),
+        1,
+        "a 404 is not retried"
+    );
+    assert_eq!(stored_from(&app, "lever").await, 2);
+}
+
+#[tokio::test]
+async fn when_every_source_fails_the_run_fails_and_the_command_says_so() {
+    let mock = MockBoards::start().await;
+    mock.serve("/v1/boards/northwind/jobs", Reply::status(500, "boom"));
+    mock.serve("/api", Reply::status(500, "boom"));
+    let app = app_on(
+        Backend::Sqlite,
+        &mock,
+        &[
+            ("JOB_SOURCES", "greenhouse,remoteok"),
+            ("SOURCES_MAX_RETRIES", "0"),
+        ],
+    )
+    .await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Failed);
+    assert_eq!(summary.errors.len(), 2);
+    let command = api::cli::execute(
+        api::cli::Command::Pipeline { once: true },
+        app.config.clone(),
+    )
+    .await;
+    let err = command.expect_err("non-zero exit when every source failed");
+    assert!(err.to_string().contains("every source failed"), "{err}");
+}
+
+#[tokio::test]
+async fn requests_to_one_host_are_paced_by_the_minimum_interval() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let app = app_on(
+        Backend::Sqlite,
+        &mock,
+        &[
+            ("JOB_SOURCES", "arbeitnow,hackernews"),
+            ("SOURCES_MIN_INTERVAL_MS", "200"),
+        ],
+    )
+    .await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Succeeded, "{:?}", summary.errors);
+    let mut times: Vec<_> = mock.requests().iter().map(|r| r.at).collect();
+    times.sort();
+    assert_eq!(
+        times.len(),
+        4,
+        "two arbeitnow pages, the hackernews search and thread"
+    );
+    for pair in times.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap >= Duration::from_millis(150),
+            "requests to one host at least ~200 ms apart, got {gap:?}"
+        );
+    }
+}
