@@ -67,6 +67,7 @@ pub struct Recorded {
     pub path: String,
     pub query: String,
     pub headers: HeaderMap,
+    pub body: String,
     pub at: Instant,
 }
 
@@ -107,11 +108,12 @@ impl MockBoards {
     pub async fn start() -> Self {
         let state: Arc<Mutex<State>> = Arc::default();
         let handler_state = state.clone();
-        let app =
-            axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: String| {
                 let state = handler_state.clone();
-                async move { answer(&state, method, uri, headers).await }
-            });
+                async move { answer(&state, method, uri, headers, body).await }
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the mock");
@@ -159,7 +161,13 @@ impl MockBoards {
     }
 }
 
-async fn answer(state: &Mutex<State>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn answer(
+    state: &Mutex<State>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
     let exact = format!("{path}?{query}");
@@ -170,6 +178,7 @@ async fn answer(state: &Mutex<State>, method: Method, uri: Uri, headers: HeaderM
             path: path.clone(),
             query,
             headers,
+            body,
             at: Instant::now(),
         });
         let once = [&exact, &path]

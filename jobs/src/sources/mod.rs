@@ -16,7 +16,9 @@ pub mod config;
 pub mod greenhouse;
 pub mod hackernews;
 pub mod http;
+pub mod indeed;
 pub mod lever;
+pub mod linkedin;
 pub mod model;
 pub mod recruitee;
 pub mod registry;
@@ -85,6 +87,9 @@ pub enum SourceError {
     /// The board or company does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// The site answered with an error of its own (a GraphQL `errors` array with HTTP 200).
+    #[error("{0}")]
+    Api(String),
     /// The source cannot run as configured (a missing key, an unsupported target).
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -7,7 +7,9 @@ use super::arbeitnow::Arbeitnow;
 use super::ashby::Ashby;
 use super::greenhouse::Greenhouse;
 use super::hackernews::HackerNews;
+use super::indeed::Indeed;
 use super::lever::Lever;
+use super::linkedin::Linkedin;
 use super::recruitee::Recruitee;
 use super::remoteok::RemoteOk;
 use super::remotive::Remotive;
@@ -29,8 +31,8 @@ pub struct SourceSet {
 }
 
 impl SourceSet {
-    /// The enabled sources with their endpoints. LinkedIn and Indeed are not part of this build
-    /// yet: enabling them records them as unavailable.
+    /// The enabled sources with their endpoints. Indeed without `INDEED_API_KEY` is recorded
+    /// as unavailable.
     pub fn from_config(config: &SourcesConfig, http: PoliteClient) -> Self {
         let mut set = Self {
             search: Vec::new(),
@@ -51,11 +53,22 @@ impl SourceSet {
                 SourceName::Remotive => Arc::new(Remotive { endpoint }),
                 SourceName::Arbeitnow => Arc::new(Arbeitnow::new(endpoint)),
                 SourceName::Hackernews => Arc::new(HackerNews::new(endpoint)),
-                SourceName::Linkedin | SourceName::Indeed => {
-                    set.unavailable
-                        .push((name, "not available in this build yet".into()));
-                    continue;
-                }
+                SourceName::Linkedin => Arc::new(Linkedin {
+                    endpoint,
+                    fetch_description: config.linkedin_fetch_description,
+                }),
+                SourceName::Indeed => match &config.indeed_api_key {
+                    Some(key) => Arc::new(Indeed {
+                        endpoint,
+                        api_key: key.clone(),
+                        country: config.indeed_country.clone(),
+                    }),
+                    None => {
+                        set.unavailable
+                            .push((name, "INDEED_API_KEY is not set".into()));
+                        continue;
+                    }
+                },
             };
             match name.kind() {
                 SourceKind::Search => set.search.push(source),

@@ -6,6 +6,7 @@ mod categories;
 mod cli;
 mod collect;
 mod collect_faults;
+mod collect_optin;
 mod http;
 mod schema;
 mod seeding;
