@@ -30,6 +30,14 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Import listings from a JobSpy export (CSV or JSON Lines), skipping bad rows.
+    Import {
+        /// The file to read.
+        file: std::path::PathBuf,
+        /// Put every row in this category instead of matching titles to keywords.
+        #[arg(long)]
+        category: Option<String>,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -77,6 +85,13 @@ pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             let db = db::connect(&config).await?;
             db::prepare(&config, &db).await?;
             pipeline::command(&db, &config, once).await
+        }
+        Command::Import { file, category } => {
+            let db = db::connect(&config).await?;
+            db::prepare(&config, &db).await?;
+            let report = pipeline::import(&db, &config, &file, category.as_deref()).await?;
+            print!("{}", pipeline::render_import(&report));
+            Ok(())
         }
         Command::Admin {
             action: AdminAction::Grant { email },

@@ -1,4 +1,5 @@
-//! `jobcollector pipeline`: collector runs inline, with progress on the terminal.
+//! `jobcollector pipeline`: collector runs inline, with progress on the terminal; and
+//! `jobcollector import`: a JobSpy export through the same dedup and upsert.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -6,6 +7,10 @@ use std::time::Duration;
 use entity::RunStatus;
 use entity::RunTrigger;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::BufRead;
+
+use entity::CategorySlug;
+use jobs::collect::import::{self, Format, ImportReport};
 use jobs::collect::{self, Progress, RunSummary, runs};
 use jobs::sources::registry::http_client;
 use jobs::sources::{PoliteClient, SourceSet};
@@ -56,6 +61,48 @@ pub async fn command(db: &DatabaseConnection, config: &Config, once: bool) -> an
             () = tokio::time::sleep(config.pipeline_interval) => {}
         }
     }
+}
+
+/// `import FILE`: reads a JobSpy export through the collector's dedup and upsert.
+pub async fn import(
+    db: &DatabaseConnection,
+    config: &Config,
+    file: &std::path::Path,
+    category: Option<&str>,
+) -> anyhow::Result<ImportReport> {
+    let category: Option<CategorySlug> = category
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--category: {e}"))?;
+    let opened = std::fs::File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+    let mut reader = std::io::BufReader::new(opened);
+    let head = String::from_utf8_lossy(reader.fill_buf()?).into_owned();
+    let format = Format::sniff(&head);
+    Ok(import::import(
+        db,
+        reader,
+        format,
+        category.as_ref(),
+        config.collect.chunk_size,
+    )
+    .await?)
+}
+
+/// The import report: counts, then each bad row with its line.
+pub fn render_import(r: &ImportReport) -> String {
+    let mut out = format!(
+        "read {} rows: {} bad, {} matched no category, {} unique, {} inserted\n",
+        r.rows,
+        r.bad.len(),
+        r.unmatched,
+        r.unique,
+        r.inserted
+    );
+    for (line, why) in &r.bad {
+        out.push_str(&format!("line {line}: {why}\n"));
+    }
+    out
 }
 
 /// The end-of-run report: per source fetched and errors, then totals.

@@ -3,9 +3,11 @@
 //! - [`runs`]: the `pipeline_runs` row of a run.
 //! - [`dedup`]: merging listings by normalized (title, company).
 //! - [`store`]: chunked `INSERT … ON CONFLICT DO NOTHING` of listings and links.
+//! - [`import`]: JobSpy CSV / JSON Lines exports through the same dedup and upsert.
 //! - [`run`]: the run itself, with a [`Progress`] observer for terminals.
 
 pub mod dedup;
+pub mod import;
 pub mod run;
 pub mod runs;
 pub mod store;

@@ -8,6 +8,7 @@ mod collect;
 mod collect_faults;
 mod collect_optin;
 mod http;
+mod import;
 mod schema;
 mod seeding;
 mod services;
