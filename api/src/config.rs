@@ -219,7 +219,7 @@ impl Config {
             collect: CollectConfig {
                 concurrency: parse(get("COLLECT_CONCURRENCY"), "COLLECT_CONCURRENCY", 4usize)?
                     .max(1),
-                chunk_size: parse(get("INGEST_CHUNK_SIZE"), "INGEST_CHUNK_SIZE", 500usize)?.max(1),
+                chunk_size: parse(get("INGEST_CHUNK_SIZE"), "INGEST_CHUNK_SIZE", 0usize)?,
             },
             pipeline_interval: Duration::from_secs(parse(
                 get("PIPELINE_INTERVAL_SECONDS"),

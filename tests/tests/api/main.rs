@@ -12,3 +12,4 @@ mod import;
 mod schema;
 mod seeding;
 mod services;
+mod store;
