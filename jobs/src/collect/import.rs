@@ -57,52 +57,51 @@ impl Format {
     }
 }
 
-/// Reads rows as column → value maps, each with its line number, or why it is unreadable.
-pub fn read_rows(reader: impl BufRead, format: Format) -> Vec<NumberedRow> {
+/// Reads rows lazily as column → value maps, each with its line number, or why it is
+/// unreadable.
+pub fn read_rows<'a>(
+    reader: impl BufRead + 'a,
+    format: Format,
+) -> Box<dyn Iterator<Item = NumberedRow> + 'a> {
     match format {
-        Format::JsonLines => reader
-            .lines()
-            .enumerate()
-            .filter_map(|(i, line)| {
-                let line_no = i + 1;
-                match line {
-                    Err(e) => Some((line_no, Err(format!("unreadable line: {e}")))),
-                    Ok(l) if l.trim().is_empty() => None,
-                    Ok(l) => Some((
-                        line_no,
-                        serde_json::from_str::<HashMap<String, Value>>(&l)
-                            .map_err(|e| format!("not a JSON object: {e}")),
-                    )),
-                }
-            })
-            .collect(),
+        Format::JsonLines => Box::new(reader.lines().enumerate().filter_map(|(i, line)| {
+            let line_no = i + 1;
+            match line {
+                Err(e) => Some((line_no, Err(format!("unreadable line: {e}")))),
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some((
+                    line_no,
+                    serde_json::from_str::<Row>(&l).map_err(|e| format!("not a JSON object: {e}")),
+                )),
+            }
+        })),
         Format::Csv => {
             let mut csv = csv::ReaderBuilder::new()
                 .flexible(false)
                 .from_reader(reader);
             let headers: Vec<String> = match csv.headers() {
                 Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
-                Err(e) => return vec![(1, Err(format!("unreadable header: {e}")))],
+                Err(e) => {
+                    return Box::new(std::iter::once((1, Err(format!("unreadable header: {e}")))));
+                }
             };
-            csv.records()
-                .map(|record| match record {
-                    Ok(r) => {
-                        let line = r.position().map_or(0, |p| p.line() as usize);
-                        (
-                            line,
-                            Ok(headers
-                                .iter()
-                                .cloned()
-                                .zip(r.iter().map(|v| Value::String(v.to_owned())))
-                                .collect()),
-                        )
-                    }
-                    Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line() as usize);
-                        (line, Err(format!("malformed CSV: {e}")))
-                    }
-                })
-                .collect()
+            Box::new(csv.into_records().map(move |record| match record {
+                Ok(r) => {
+                    let line = r.position().map_or(0, |p| p.line() as usize);
+                    (
+                        line,
+                        Ok(headers
+                            .iter()
+                            .cloned()
+                            .zip(r.iter().map(|v| Value::String(v.to_owned())))
+                            .collect()),
+                    )
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line() as usize);
+                    (line, Err(format!("malformed CSV: {e}")))
+                }
+            }))
         }
     }
 }
@@ -279,7 +278,7 @@ mod tests {
                    li-1,linkedin,https://www.linkedin.com/jobs/view/1,,Data Engineer,Acme,\"Berlin, BE, Germany\",2026-11-20,fulltime,direct_data,yearly,70000,90000,EUR,False,Build **pipelines**\n\
                    in-2,indeed,not-a-url,,Broken,Acme,,,,,,,,,,\n\
                    in-3,indeed,https://www.indeed.com/viewjob?jk=3,,Nurse,Clinic,,2026-11-21,,,,nan,nan,,True,\n";
-        let rows = read_rows(csv.as_bytes(), Format::sniff(csv));
+        let rows: Vec<NumberedRow> = read_rows(csv.as_bytes(), Format::sniff(csv)).collect();
         assert_eq!(rows.len(), 3);
         let first = listing_of(rows[0].1.as_ref().expect("row")).expect("listing");
         assert_eq!(
@@ -321,7 +320,7 @@ mod tests {
                      \n\
                      {not json}\n\
                      {\"title\":\"No company\",\"job_url\":\"https://x/2\"}\n";
-        let rows = read_rows(jsonl.as_bytes(), Format::sniff(jsonl));
+        let rows: Vec<NumberedRow> = read_rows(jsonl.as_bytes(), Format::sniff(jsonl)).collect();
         assert_eq!(rows.len(), 3, "blank lines are skipped");
         let l = listing_of(rows[0].1.as_ref().expect("row")).expect("listing");
         assert_eq!(l.date_posted, chrono::NaiveDate::from_ymd_opt(2026, 11, 24));
