@@ -352,6 +352,30 @@ mod tests {
     }
 
     #[test]
+    fn localized_cards_date_themselves_by_attribute_not_text() {
+        let cards = parse_search(include_str!("../../fixtures/linkedin/search_page2.html"));
+        assert_eq!(cards.len(), 2);
+        let sv = &cards[1];
+        assert_eq!(
+            (
+                sv.title.as_str(),
+                sv.company.as_str(),
+                sv.location.as_deref()
+            ),
+            (
+                "Produktchef, betalningar",
+                "Läkemedelsverket",
+                Some("Uppsala")
+            )
+        );
+        assert_eq!(
+            sv.date_posted,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 12),
+            "\"2 veckor sedan\" is not parsed; datetime is"
+        );
+    }
+
+    #[test]
     fn empty_and_foreign_bodies_have_no_cards() {
         assert!(parse_search("").is_empty());
         assert!(parse_search("<html><body>Sign in to continue</body></html>").is_empty());

@@ -302,3 +302,98 @@ async fn requests_to_one_host_are_paced_by_the_minimum_interval() {
         );
     }
 }
+
+/// Every keyless source: its name, its first route in the standard replay, and how many of its
+/// listings a clean run stores (recruitee's offers match no default category).
+const ROUTES: &[(&str, &str, u64)] = &[
+    ("greenhouse", "/v1/boards/northwind/jobs", 3),
+    ("lever", "/v0/postings/quarry-labs", 2),
+    ("ashby", "/posting-api/job-board/ridgeline", 1),
+    ("workable", "/api/accounts/harbor", 1),
+    (
+        "smartrecruiters",
+        "/v1/companies/Meridian/postings?limit=100&offset=0",
+        2,
+    ),
+    ("recruitee", "/api/offers/", 0),
+    ("remoteok", "/api", 1),
+    (
+        "remotive",
+        "/api/remote-jobs?search=backend+developer&limit=50",
+        2,
+    ),
+    ("arbeitnow", "/api/job-board-api?page=1", 3),
+    ("hackernews", "/api/v1/search_by_date", 2),
+];
+
+#[tokio::test]
+async fn every_source_retries_a_server_error_and_then_stores_its_listings() {
+    for (source, route, expected) in ROUTES {
+        let mock = MockBoards::start().await;
+        serve_all(&mock);
+        mock.script(
+            route,
+            vec![Reply::status(503, "busy").header("retry-after", "0")],
+        );
+        let app = app_on(Backend::Sqlite, &mock, &[]).await;
+        let summary = run(&app).await;
+        assert_eq!(
+            summary.status,
+            RunStatus::Succeeded,
+            "{source}: {:?}",
+            summary.errors
+        );
+        assert_eq!(
+            stored_from(&app, source).await,
+            *expected,
+            "{source} stored after its retry"
+        );
+        let path = route.split('?').next().unwrap_or(route);
+        let query = route.split_once('?').map(|(_, q)| q);
+        let hits = mock
+            .requests_to(path)
+            .iter()
+            .filter(|r| query.is_none_or(|q| r.query == q))
+            .count();
+        assert_eq!(hits, 2, "{source}: one failure, one retry");
+    }
+}
+
+#[tokio::test]
+async fn every_source_records_a_malformed_body_and_the_others_still_land() {
+    for (source, route, _) in ROUTES {
+        let mock = MockBoards::start().await;
+        serve_all(&mock);
+        mock.serve(
+            route,
+            Reply::status(200, "<html><body>We'll be right back</body></html>"),
+        );
+        let app = app_on(Backend::Sqlite, &mock, &[]).await;
+        let summary = run(&app).await;
+        assert_eq!(summary.status, RunStatus::Partial, "{source}");
+        let errors = errors_of(&summary, source);
+        assert!(
+            !errors.is_empty() && errors.iter().all(|e| e.contains("malformed")),
+            "{source}: {errors:?}"
+        );
+        assert!(
+            summary.errors.iter().all(|e| e.source == *source),
+            "only {source} failed: {:?}",
+            summary.errors
+        );
+        assert_eq!(stored_from(&app, source).await, 0, "{source}");
+        assert!(
+            stored_from(
+                &app,
+                if *source == "greenhouse" {
+                    "lever"
+                } else {
+                    "greenhouse"
+                }
+            )
+            .await
+                > 0,
+            "{source}: the others land"
+        );
+    }
+}
