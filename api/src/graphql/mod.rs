@@ -5,12 +5,14 @@
 //! - [`types`]: the object, input and enum types shared by the domains.
 //! - [`accounts`]: `me`, `register`, `login`.
 //! - [`categories`]: `searchCategories` and the admin mutations on categories.
+//! - [`runs`]: `pipelineRun`, `pipelineRuns` — collector runs for admins.
 //!
 //! Resolvers stay thin: find the caller, call one function, convert the result.
 
 pub mod accounts;
 pub mod categories;
 pub mod context;
+pub mod runs;
 pub mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -21,7 +23,11 @@ use crate::state::AppState;
 /// Everything a client can read.
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(accounts::AccountQuery, categories::CategoryQuery);
+pub struct QueryRoot(
+    accounts::AccountQuery,
+    categories::CategoryQuery,
+    runs::RunQuery,
+);
 
 /// Everything a client can change.
 #[derive(MergedObject, Default, Debug)]

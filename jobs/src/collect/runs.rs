@@ -51,6 +51,16 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<pipeline_run::Mod
         .ok_or_else(|| Error::NotFound(format!("no pipeline run has the id {id}")))
 }
 
+/// The newest runs first, at most `limit`.
+pub async fn newest(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<pipeline_run::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(pipeline_run::Entity::find()
+        .order_by_desc(pipeline_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 /// Marks the run RUNNING with its category count, clearing counters from an interrupted
 /// attempt.
 pub async fn mark_running(db: &impl ConnectionTrait, id: i64, categories_total: i32) -> Result<()> {

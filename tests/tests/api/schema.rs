@@ -53,6 +53,12 @@ fn the_contract_names_of_the_design_are_served() {
         "updateSearchCategory(slug: String!, input: UpdateSearchCategoryInput!): SearchCategory!",
         "removeSearchCategory(slug: String!): SearchCategory!",
         "me: User",
+        "pipelineRun(id: ID!): PipelineRun",
+        "pipelineRuns(first: Int = 20): [PipelineRun!]!",
+        "type PipelineRun",
+        "type RunError",
+        "enum RunTrigger",
+        "enum RunStatus",
     ] {
         assert!(sdl.contains(name), "the schema lacks `{name}`");
     }
