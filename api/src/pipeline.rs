@@ -40,10 +40,19 @@ pub async fn run_once(
 /// `pipeline --once`: one run; an error when every source failed. Without `--once`: a run
 /// every `PIPELINE_INTERVAL_SECONDS` until SIGINT/SIGTERM.
 pub async fn command(db: &DatabaseConnection, config: &Config, once: bool) -> anyhow::Result<()> {
+    command_until(db, config, once, crate::server::shutdown_signal()).await
+}
+
+/// [`command`], stopping between runs when `stop` completes (a run in progress finishes first).
+pub async fn command_until(
+    db: &DatabaseConnection,
+    config: &Config,
+    once: bool,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     if !once && config.pipeline_interval.is_zero() {
         anyhow::bail!("PIPELINE_INTERVAL_SECONDS is 0: set it to repeat runs, or use --once");
     }
-    let stop = crate::server::shutdown_signal();
     tokio::pin!(stop);
     loop {
         let progress = TerminalProgress::new();

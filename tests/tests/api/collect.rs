@@ -232,3 +232,58 @@ on_each_backend!(
     a_run_stores_each_listing_once_with_its_categories_and_a_rerun_inserts_nothing,
     what_the_client_sends
 );
+
+async fn without_once_the_pipeline_repeats_every_interval_until_stopped(backend: Backend) {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let app = app_on(
+        backend,
+        &mock,
+        &[
+            ("PIPELINE_INTERVAL_SECONDS", "1"),
+            ("JOB_SOURCES", "remoteok"),
+        ],
+    )
+    .await;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let repeating = api::pipeline::command_until(&app.db, &app.config, false, async {
+        let _ = stop_rx.await;
+    });
+    // Await a condition with a deadline rather than sleeping a fixed time.
+    let watch = async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while mock.requests_to("/api").len() < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a second run within the deadline"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        stop_tx.send(()).expect("the loop is waiting");
+    };
+    let (result, ()) = tokio::join!(repeating, watch);
+    result.expect("stops cleanly");
+    let runs = jobs::collect::runs::newest(&app.db, 10)
+        .await
+        .expect("runs");
+    assert!(
+        runs.len() >= 2
+            && runs
+                .iter()
+                .all(|r| r.status == entity::RunStatus::Succeeded),
+        "{runs:?}"
+    );
+
+    let mut once_only = app.config.clone();
+    once_only.pipeline_interval = std::time::Duration::ZERO;
+    let refused =
+        api::pipeline::command_until(&app.db, &once_only, false, std::future::pending()).await;
+    assert!(
+        refused
+            .expect_err("interval 0 without --once")
+            .to_string()
+            .contains("PIPELINE_INTERVAL_SECONDS")
+    );
+}
+
+on_each_backend!(without_once_the_pipeline_repeats_every_interval_until_stopped);
