@@ -23,7 +23,7 @@ async fn linkedin_pages_until_the_end_and_fetches_details_when_asked() {
     mock.serve(SEARCH, Reply::status(200, ""))
         .serve(&q(0), html("linkedin/search_page1.html"))
         .serve(&q(4), html("linkedin/search_page2.html"))
-        .serve(&q(5), Reply::status(400, ""))
+        .serve(&q(6), Reply::status(400, ""))
         .serve(
             "/jobs-guest/jobs/api/jobPosting/4100000001",
             html("linkedin/job_posting.html"),
@@ -50,7 +50,7 @@ async fn linkedin_pages_until_the_end_and_fetches_details_when_asked() {
         .collect();
     assert_eq!(
         starts,
-        ["0", "4", "5"],
+        ["0", "4", "6"],
         "start advances by the cards received; HTTP 400 ends the results"
     );
     let first = &mock.requests_to(SEARCH)[0];
@@ -63,7 +63,7 @@ async fn linkedin_pages_until_the_end_and_fetches_details_when_asked() {
     assert_eq!(first.headers["accept-language"], "en-US,en;q=0.9");
 
     let stored = links(&app).await;
-    assert_eq!(stored.len(), 5, "{stored:?}");
+    assert_eq!(stored.len(), 6, "{stored:?}");
     assert!(
         stored
             .values()
