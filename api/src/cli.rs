@@ -18,8 +18,14 @@ pub struct Cli {
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the GraphQL API (migrates and seeds the database first).
-    Serve,
+    /// Serve the GraphQL API and run the job workers (migrates and seeds the database first).
+    Serve {
+        /// HTTP only: leave the jobs to `jobcollector worker` processes.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Run job workers only (no HTTP); start several, anywhere, against one database.
+    Worker,
     /// Apply pending database migrations and seed the default categories.
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
@@ -74,7 +80,18 @@ pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Command::Serve => Application::build(config).await?.run_until_stopped().await,
+        Command::Serve { no_workers } => {
+            let mut config = config;
+            config.workers_in_process = !no_workers;
+            Application::build(config).await?.run_until_stopped().await
+        }
+        Command::Worker => {
+            let mut config = config;
+            config.workers_in_process = false;
+            let app = Application::build_without_http(config).await?;
+            crate::server::run_workers(app, crate::server::shutdown_signal()).await?;
+            Ok(())
+        }
         Command::Migrate => {
             let db = db::connect(&config).await?;
             db::prepare(&config, &db).await?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use entity::Email;
 use jobs::collect::CollectConfig;
+use jobs::queue::QueueConfig;
 use jobs::sources::SourcesConfig;
 
 /// Where the service runs; production refuses unsafe settings that development tolerates.
@@ -47,6 +48,10 @@ pub struct Config {
     pub collect: CollectConfig,
     /// `PIPELINE_INTERVAL_SECONDS`: time between scheduled runs; zero means none.
     pub pipeline_interval: Duration,
+    /// The job queue and its workers.
+    pub queue: QueueConfig,
+    /// Whether `serve` also runs workers (`serve --no-workers` turns this off).
+    pub workers_in_process: bool,
 }
 
 /// Accounts and tokens.
@@ -226,6 +231,21 @@ impl Config {
                 "PIPELINE_INTERVAL_SECONDS",
                 0,
             )?),
+            queue: QueueConfig {
+                prefix: get("QUEUE_PREFIX").unwrap_or("jobcollector").to_owned(),
+                worker_concurrency: parse(get("WORKER_CONCURRENCY"), "WORKER_CONCURRENCY", 2usize)?
+                    .max(1),
+                poll_interval: Duration::from_millis(
+                    parse(
+                        get("QUEUE_POLL_INTERVAL_MS"),
+                        "QUEUE_POLL_INTERVAL_MS",
+                        500u64,
+                    )?
+                    .max(10),
+                ),
+                max_retries: parse(get("JOB_MAX_RETRIES"), "JOB_MAX_RETRIES", 3usize)?,
+            },
+            workers_in_process: true,
         })
     }
 

@@ -24,7 +24,21 @@ pub async fn run_once(
     config: &Config,
     progress: &dyn Progress,
 ) -> anyhow::Result<RunSummary> {
-    let run = runs::create(db, RunTrigger::Cli, None).await?;
+    let run = match runs::create(db, RunTrigger::Cli, None).await {
+        Ok(run) => run,
+        Err(jobs::Error::Database(e))
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            let active = jobs::queue::trigger::active_run(db)
+                .await?
+                .map_or_else(|| "another run".to_owned(), |r| format!("run {}", r.id));
+            anyhow::bail!("{active} is already queued or running: one collector run at a time");
+        }
+        Err(e) => return Err(e.into()),
+    };
     let sources = SourceSet::from_config(&config.sources, PoliteClient::new(http_client()));
     Ok(collect::collect(
         db,

@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use jobs::queue::{Queue, workers};
+
 use crate::auth::{LoginThrottle, TokenKeys, accounts};
 use crate::config::Config;
 use crate::db;
@@ -68,8 +70,12 @@ impl Application {
             config.auth.login_max_failures,
             config.auth.login_failure_window,
         ));
+        let queue = Queue::in_database(&db, &config.database_url, &config.queue)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the job queue: {e}"))?;
         let state = AppState {
             db,
+            queue,
             keys: TokenKeys::new(&config.auth),
             login_throttle,
             config: Arc::new(config),
@@ -90,6 +96,26 @@ impl Application {
             port,
             router,
             state,
+        })
+    }
+
+    /// Connects, migrates and opens the queue without binding a port: the state a `worker`
+    /// process needs.
+    pub async fn build_without_http(config: Config) -> anyhow::Result<AppState> {
+        let db = db::connect(&config).await?;
+        if config.auto_migrate {
+            db::prepare(&config, &db).await?;
+        }
+        let queue = Queue::in_database(&db, &config.database_url, &config.queue)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the job queue: {e}"))?;
+        let login_throttle = Arc::new(LoginThrottle::new(0, Duration::ZERO));
+        Ok(AppState {
+            db,
+            queue,
+            keys: TokenKeys::new(&config.auth),
+            login_throttle,
+            config: Arc::new(config),
         })
     }
 
@@ -117,8 +143,14 @@ impl Application {
         tracing::info!(port = self.port, "serving GraphQL on /graphql");
         let grace = self.state.config.shutdown_grace;
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+        let workers = self.state.config.workers_in_process.then(|| {
+            let stopping = wait_for(stopping_rx.clone());
+            tokio::spawn(run_workers(self.state.clone(), stopping))
+        });
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             stop.await;
+            let _ = stopping_tx.send(true);
             let _ = stopped_tx.send(());
         });
         let drained = async {
@@ -129,10 +161,47 @@ impl Application {
             result = server => result?,
             () = drained => tracing::warn!(?grace, "in-flight requests outlived the grace period"),
         }
+        if let Some(workers) = workers {
+            // The monitor lets a running job finish within the grace period itself.
+            match workers.await {
+                Ok(Err(e)) => tracing::error!(error = %e, "workers stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "workers panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
         self.state.db.clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Resolves once the flag turns true.
+async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
+    let _ = flag.wait_for(|stop| *stop).await;
+}
+
+/// Runs the job workers until `stop`, letting a running job finish within the grace period.
+pub async fn run_workers(
+    state: AppState,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let deps = Arc::new(workers::Deps {
+        db: state.db.clone(),
+        sources: state.config.sources.clone(),
+        collect: state.config.collect,
+    });
+    tracing::info!(
+        concurrency = state.config.queue.worker_concurrency,
+        "workers started"
+    );
+    workers::run(
+        state.queue.clone(),
+        deps,
+        &state.config.queue,
+        state.config.shutdown_grace,
+        stop,
+    )
+    .await
 }
 
 fn router(state: HttpState) -> Router {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use jobs::queue::Queue;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{LoginThrottle, TokenKeys};
@@ -13,5 +14,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: TokenKeys,
     pub login_throttle: Arc<LoginThrottle>,
+    /// Where background jobs are queued.
+    pub queue: Queue,
     pub config: Arc<Config>,
 }

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use entity::{CategoryOrigin, CategorySlug, InvalidValue, StringList, search_category};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::*,
+    ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, prelude::*,
 };
 
 use crate::{Error, Result};
@@ -127,7 +127,7 @@ fn owned(items: &[&str]) -> StringList {
 /// Idempotent and safe to run from several processes at once: one
 /// `INSERT … ON CONFLICT (slug) DO NOTHING`, so an existing category (even a retired or
 /// renamed default) is left exactly as it is.
-pub async fn seed_default_categories(db: &impl ConnectionTrait) -> Result<u64> {
+pub async fn seed_default_categories(db: &DatabaseConnection) -> Result<u64> {
     let now = Utc::now();
     let rows = DEFAULTS.iter().map(|d| {
         Ok(search_category::ActiveModel {
@@ -156,7 +156,7 @@ pub async fn seed_default_categories(db: &impl ConnectionTrait) -> Result<u64> {
 
 /// Categories ordered by slug; inactive ones only when asked for.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     include_inactive: bool,
 ) -> Result<Vec<search_category::Model>> {
     let mut query = search_category::Entity::find().order_by_asc(search_category::Column::Slug);
@@ -168,7 +168,7 @@ pub async fn list(
 
 /// The category with this slug, active or not.
 pub async fn find(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     slug: &CategorySlug,
 ) -> Result<Option<search_category::Model>> {
     Ok(search_category::Entity::find()
@@ -177,7 +177,7 @@ pub async fn find(
         .await?)
 }
 
-async fn find_existing(db: &impl ConnectionTrait, slug: &str) -> Result<search_category::Model> {
+async fn find_existing(db: &DatabaseConnection, slug: &str) -> Result<search_category::Model> {
     let slug: CategorySlug = slug.parse()?;
     find(db, &slug)
         .await?
@@ -186,7 +186,7 @@ async fn find_existing(db: &impl ConnectionTrait, slug: &str) -> Result<search_c
 
 /// Validates and creates a category. A taken slug is [`Error::Conflict`].
 pub async fn add(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     new: NewCategory,
     origin: CategoryOrigin,
 ) -> Result<search_category::Model> {
@@ -227,7 +227,7 @@ pub async fn add(
 
 /// Applies a patch to the category with this slug.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     slug: &str,
     patch: CategoryPatch,
 ) -> Result<search_category::Model> {
@@ -253,7 +253,7 @@ pub async fn update(
 }
 
 /// Retires the category: inactive, kept for history and for the users assigned to it.
-pub async fn retire(db: &impl ConnectionTrait, slug: &str) -> Result<search_category::Model> {
+pub async fn retire(db: &DatabaseConnection, slug: &str) -> Result<search_category::Model> {
     update(
         db,
         slug,

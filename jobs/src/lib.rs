@@ -3,6 +3,7 @@
 //! - [`catalog`]: search categories — the default seed and the admin operations on them.
 //! - [`collect`]: a collector run — fan-out per category, global dedup, batch upsert.
 //! - [`error`]: the crate's one error type, with variants a caller can act on.
+//! - [`queue`]: background jobs on apalis — the collector run, workers, one run at a time.
 //! - [`sources`]: the job boards, their parsers, and the polite HTTP policy they share.
 //!
 //! Later parts (sources, collect runs, LLM, matching, queue) live beside these, each with its
@@ -11,6 +12,7 @@
 pub mod catalog;
 pub mod collect;
 pub mod error;
+pub mod queue;
 pub mod sources;
 
 pub use error::{Error, Result};

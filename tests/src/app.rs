@@ -42,6 +42,7 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ("ADMIN_EMAILS", ADMIN_EMAIL),
         ("DATABASE_MAX_CONNECTIONS", "5"),
         ("SHUTDOWN_GRACE_SECONDS", "5"),
+        ("QUEUE_POLL_INTERVAL_MS", "50"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -58,10 +59,27 @@ pub async fn spawn_app_with(
     backend: Backend,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
+    spawn_configured(backend, adjust, |_| {}).await
+}
+
+/// Starts the app like `serve --no-workers`: HTTP only, jobs stay queued.
+pub async fn spawn_api_only(
+    backend: Backend,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    spawn_configured(backend, adjust, |config| config.workers_in_process = false).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let database = TestDatabase::create(&backend).await;
     let mut vars = test_vars(&database.url);
     adjust(&mut vars);
-    let config = Config::from_map(&vars).expect("test configuration");
+    let mut config = Config::from_map(&vars).expect("test configuration");
+    tweak(&mut config);
     let app = Application::build(config.clone())
         .await
         .expect("application builds");

@@ -18,7 +18,7 @@ pub mod database;
 pub mod mock_boards;
 pub mod redis;
 
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{TestApp, spawn_api_only, spawn_app, spawn_app_with};
 pub use database::{Backend, TestDatabase};
 
 /// Runs an async test body once per backend: `sqlite` always, `postgres` when

@@ -5,7 +5,7 @@
 //! - [`types`]: the object, input and enum types shared by the domains.
 //! - [`accounts`]: `me`, `register`, `login`.
 //! - [`categories`]: `searchCategories` and the admin mutations on categories.
-//! - [`runs`]: `pipelineRun`, `pipelineRuns` — collector runs for admins.
+//! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` — collector runs for admins.
 //!
 //! Resolvers stay thin: find the caller, call one function, convert the result.
 
@@ -32,7 +32,11 @@ pub struct QueryRoot(
 /// Everything a client can change.
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, categories::CategoryMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    categories::CategoryMutation,
+    runs::RunMutation,
+);
 
 /// The served schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -160,3 +160,26 @@ impl RunQuery {
         Ok(rows.into_iter().map(PipelineRun).collect())
     }
 }
+
+/// Run mutations (admins only).
+#[derive(Default, Debug)]
+pub struct RunMutation;
+
+#[Object]
+impl RunMutation {
+    /// Starts a collector run: creates it QUEUED and queues its job. While a run is queued or
+    /// running this returns that run instead, so pressing twice (or two admins at once) makes
+    /// exactly one run.
+    async fn run_pipeline(&self, ctx: &Context<'_>) -> ApiResult<PipelineRun> {
+        let admin = require_admin(ctx).await?;
+        let s = state(ctx);
+        let run = jobs::queue::trigger::request_run(
+            &s.db,
+            &s.queue,
+            entity::RunTrigger::Admin,
+            Some(admin.id),
+        )
+        .await?;
+        Ok(PipelineRun(run))
+    }
+}

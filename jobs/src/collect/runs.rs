@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use entity::{RunErrorEntry, RunErrors, RunStatus, RunTrigger, pipeline_run};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 
 use crate::{Error, Result};
 
@@ -20,7 +20,7 @@ pub struct Counters {
 
 /// Creates a QUEUED run.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     trigger: RunTrigger,
     requested_by: Option<i64>,
 ) -> Result<pipeline_run::Model> {
@@ -44,7 +44,7 @@ pub async fn create(
 }
 
 /// The run, or `NotFound`.
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<pipeline_run::Model> {
+pub async fn get(db: &DatabaseConnection, id: i64) -> Result<pipeline_run::Model> {
     pipeline_run::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -52,7 +52,7 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<pipeline_run::Mod
 }
 
 /// The newest runs first, at most `limit`.
-pub async fn newest(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<pipeline_run::Model>> {
+pub async fn newest(db: &DatabaseConnection, limit: u64) -> Result<Vec<pipeline_run::Model>> {
     use sea_orm::{QueryOrder, QuerySelect};
     Ok(pipeline_run::Entity::find()
         .order_by_desc(pipeline_run::Column::Id)
@@ -63,7 +63,7 @@ pub async fn newest(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<pipelin
 
 /// Marks the run RUNNING with its category count, clearing counters from an interrupted
 /// attempt.
-pub async fn mark_running(db: &impl ConnectionTrait, id: i64, categories_total: i32) -> Result<()> {
+pub async fn mark_running(db: &DatabaseConnection, id: i64, categories_total: i32) -> Result<()> {
     let mut row: pipeline_run::ActiveModel = get(db, id).await?.into();
     row.status = Set(RunStatus::Running);
     row.started_at = Set(Some(Utc::now()));
@@ -82,7 +82,7 @@ pub async fn mark_running(db: &impl ConnectionTrait, id: i64, categories_total: 
 
 /// Writes the current counters and errors.
 pub async fn write_progress(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     id: i64,
     counters: &Counters,
     errors: &[RunErrorEntry],
@@ -95,7 +95,7 @@ pub async fn write_progress(
 
 /// Ends the run with `status`.
 pub async fn finish(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     id: i64,
     status: RunStatus,
     counters: &Counters,

@@ -175,7 +175,6 @@ mod postgres {
     use std::collections::{BTreeSet, HashMap};
 
     use chrono::{DateTime, NaiveDate, Utc};
-    use futures::StreamExt;
     use sea_orm::sqlx::{self, PgPool};
 
     use super::{Found, JobHash, Stored};
@@ -226,27 +225,32 @@ RETURNING search_category_id"#;
         s.map(|s| s.chars().take(n).collect())
     }
 
-    /// Chunks stored at once, each in its own transaction. After the global dedup no two
-    /// chunks share a hash or a listing, so they never wait on each other's locks.
-    const PARALLEL_CHUNKS: usize = 2;
-
+    /// Chunks are stored two at a time, each in its own transaction. After the global dedup no
+    /// two chunks share a hash or a listing, so they never wait on each other's locks.
     pub(super) async fn store(
         pool: &PgPool,
         found: &[Found],
         chunk: usize,
         now: DateTime<Utc>,
     ) -> Result<Stored> {
-        let results: Vec<Result<Stored>> = futures::stream::iter(found.chunks(chunk.max(1)))
-            .map(|part| store_chunk(pool, part, now))
-            .buffer_unordered(PARALLEL_CHUNKS)
-            .collect()
-            .await;
         let mut stored = Stored::default();
-        for r in results {
-            let r = r?;
-            stored.inserted += r.inserted;
-            stored.links_inserted += r.links_inserted;
-            stored.categories_gained.extend(r.categories_gained);
+        let mut chunks = found.chunks(chunk.max(1));
+        while let Some(first) = chunks.next() {
+            let done = match chunks.next() {
+                Some(second) => {
+                    let (a, b) = tokio::try_join!(
+                        store_chunk(pool, first, now),
+                        store_chunk(pool, second, now)
+                    )?;
+                    vec![a, b]
+                }
+                None => vec![store_chunk(pool, first, now).await?],
+            };
+            for r in done {
+                stored.inserted += r.inserted;
+                stored.links_inserted += r.links_inserted;
+                stored.categories_gained.extend(r.categories_gained);
+            }
         }
         Ok(stored)
     }

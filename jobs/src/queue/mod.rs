@@ -1,0 +1,145 @@
+//! Background jobs on apalis 1.0.
+//!
+//! The queue lives in the app's own database (apalis's SQL storage: SQLite on a fresh
+//! machine, Postgres when that is the database), so a queued job survives a restart and a
+//! single binary needs nothing else. Jobs: [`RunPipeline`] — one collector run.
+//!
+//! - [`Queue`]: the storage handle; pushes jobs.
+//! - [`workers`]: the handlers and the worker monitor (retries with capped exponential
+//!   backoff, graceful shutdown that lets a running job finish within the grace period).
+//! - [`trigger`]: asking for a run — one queued or running run at a time.
+
+pub mod trigger;
+pub mod workers;
+
+use std::time::Duration;
+
+use apalis::prelude::TaskSink;
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use sea_orm::{DatabaseConnection, DbBackend};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Collect for the `pipeline_runs` row `run_id` (created QUEUED).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPipeline {
+    pub run_id: i64,
+}
+
+/// How the queue is named and worked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// `QUEUE_PREFIX`: queue names are `{prefix}:run_pipeline`, so deployments or test runs can
+    /// share one database or Redis.
+    pub prefix: String,
+    /// `WORKER_CONCURRENCY`: jobs one worker process runs at once.
+    pub worker_concurrency: usize,
+    /// `QUEUE_POLL_INTERVAL_MS`: how often an idle worker looks for jobs (apalis's SQL
+    /// storages do not wake on a push).
+    pub poll_interval: Duration,
+    /// `JOB_MAX_RETRIES`: retries of a failed job, with exponential backoff.
+    pub max_retries: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "jobcollector".into(),
+            worker_concurrency: 2,
+            poll_interval: Duration::from_millis(500),
+            max_retries: 3,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// The storage name of a job type's queue.
+    pub fn queue_name(&self, job: &str) -> String {
+        format!("{}:{job}", self.prefix)
+    }
+}
+
+/// Where jobs are kept.
+#[derive(Clone)]
+pub enum Queue {
+    Sqlite(SqliteStorage<RunPipeline>),
+    Postgres(PostgresStorage<RunPipeline>),
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite(_) => "Queue::Sqlite",
+            Self::Postgres(_) => "Queue::Postgres",
+        })
+    }
+}
+
+/// How often a worker reports alive. Short, because under load a parked Postgres worker was
+/// seen to look for new jobs only on its heartbeat (apalis's 30 s default), and because a dead
+/// worker's jobs are reclaimed after missed heartbeats.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+fn queue_error(e: impl std::fmt::Display) -> Error {
+    Error::Unexpected(format!("job queue: {e}"))
+}
+
+impl Queue {
+    /// The queue in the app's database, its tables created if missing. apalis gets a small pool
+    /// of its own: on SQLite its setup relaxes durability pragmas on the pool it is given, and on
+    /// both it keeps job polling from competing with the work for connections.
+    pub async fn in_database(
+        db: &DatabaseConnection,
+        database_url: &str,
+        config: &QueueConfig,
+    ) -> Result<Self> {
+        let name = config.queue_name("run_pipeline");
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                // Its own pool, so polling and heartbeats never wait behind a run's queries.
+                let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(u32::try_from(config.worker_concurrency + 2).unwrap_or(4))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(database_url)
+                    .await
+                    .map_err(queue_error)?;
+                PostgresStorage::setup(&pool).await.map_err(queue_error)?;
+                let storage = PostgresStorage::new(&pool).with_config(
+                    apalis_postgres::Config::default()
+                        .queue(&name)
+                        .batch_size(config.worker_concurrency.max(1))
+                        .heartbeat_interval(HEARTBEAT),
+                );
+                Ok(Self::Postgres(storage))
+            }
+            DbBackend::Sqlite => {
+                let options: sea_orm::sqlx::sqlite::SqliteConnectOptions =
+                    database_url.parse().map_err(queue_error)?;
+                let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options.busy_timeout(Duration::from_secs(10)))
+                    .await
+                    .map_err(queue_error)?;
+                SqliteStorage::setup(&pool).await.map_err(queue_error)?;
+                let storage = SqliteStorage::new(&pool).with_config(
+                    apalis_sqlite::Config::default()
+                        .queue(&name)
+                        .batch_size(config.worker_concurrency.max(1))
+                        .heartbeat_interval(HEARTBEAT),
+                );
+                Ok(Self::Sqlite(storage))
+            }
+            other => Err(queue_error(format!("{other:?} is not supported"))),
+        }
+    }
+
+    /// Queues a collector run.
+    pub async fn push_run(&self, job: RunPipeline) -> Result<()> {
+        match self {
+            Self::Sqlite(s) => s.clone().push(job).await.map_err(queue_error),
+            Self::Postgres(s) => s.clone().push(job).await.map_err(queue_error),
+        }
+    }
+}
