@@ -7,10 +7,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::State;
+use axum::extract::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
+use axum::response::Response;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -207,6 +210,7 @@ pub async fn run_workers(
 fn router(state: HttpState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -230,10 +234,37 @@ async fn graphql(
         .into()
 }
 
+/// Subscriptions over WebSocket (`graphql-transport-ws`, or the older `graphql-ws`). The token
+/// comes in the `connection_init` payload as `{"Authorization": "Bearer <token>"}`.
+async fn graphql_ws(
+    State(state): State<HttpState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let app = state.app.clone();
+            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let header = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    let mut data = async_graphql::Data::default();
+                    data.insert(RequestAuth::from_header(header.as_deref(), &app));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
 async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
             .title("Job Collector")
             .finish(),
     )

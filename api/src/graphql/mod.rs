@@ -15,7 +15,7 @@ pub mod context;
 pub mod runs;
 pub mod types;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::GraphqlConfig;
 use crate::state::AppState;
@@ -38,14 +38,19 @@ pub struct MutationRoot(
     runs::RunMutation,
 );
 
-/// The served schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// Everything a client can follow live (WebSocket, graphql-transport-ws, on `/graphql/ws`).
+#[derive(MergedSubscription, Default, Debug)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(runs::RunSubscription);
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+/// The served schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
 }
 

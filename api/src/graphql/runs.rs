@@ -183,3 +183,61 @@ impl RunMutation {
         Ok(PipelineRun(run))
     }
 }
+
+/// How often a progress subscription reads the run. Reading the row (rather than an in-process
+/// channel) lets it follow a run executed by any worker process.
+const PROGRESS_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Run subscriptions (admins only).
+#[derive(Default, Debug)]
+pub struct RunSubscription;
+
+#[async_graphql::Subscription]
+impl RunSubscription {
+    /// The run now, then again every time its status or counters change; completes after the
+    /// run ends. Works whichever process executes the run (it follows the stored row).
+    async fn pipeline_run_progress(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl futures::Stream<Item = PipelineRun> + use<>, ApiError> {
+        require_admin(ctx).await?;
+        let db = state(ctx).db.clone();
+        let not_found =
+            || ApiError::NotFound(format!("no pipeline run has the id {}", id.as_str()));
+        let id: i64 = id.parse().map_err(|_| not_found())?;
+        let first = match runs::get(&db, id).await {
+            Ok(run) => run,
+            Err(jobs::Error::NotFound(_)) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        // State: the last emitted row, and whether the run has ended (then the stream ends).
+        let stream = futures::stream::unfold(
+            (db, id, None::<pipeline_run::Model>, Some(first)),
+            |(db, id, last, pending)| async move {
+                if let Some(last) = &last
+                    && last.status.is_final()
+                {
+                    return None;
+                }
+                let mut next = pending;
+                loop {
+                    if let Some(row) = next.take()
+                        && last.as_ref() != Some(&row)
+                    {
+                        return Some((PipelineRun(row.clone()), (db, id, Some(row), None)));
+                    }
+                    tokio::time::sleep(PROGRESS_POLL).await;
+                    match runs::get(&db, id).await {
+                        Ok(row) => next = Some(row),
+                        Err(e) => {
+                            tracing::warn!(run_id = id, error = %e, "progress subscription could not read the run; ending it");
+                            return None;
+                        }
+                    }
+                }
+            },
+        );
+        Ok(stream)
+    }
+}

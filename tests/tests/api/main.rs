@@ -9,6 +9,7 @@ mod collect_faults;
 mod collect_optin;
 mod http;
 mod import;
+mod progress;
 mod queue;
 mod runs;
 mod schema;

@@ -59,6 +59,8 @@ fn the_contract_names_of_the_design_are_served() {
         "type RunError",
         "enum RunTrigger",
         "enum RunStatus",
+        "runPipeline: PipelineRun!",
+        "pipelineRunProgress(id: ID!): PipelineRun!",
     ] {
         assert!(sdl.contains(name), "the schema lacks `{name}`");
     }
