@@ -69,6 +69,17 @@ pub async fn command_until(
     }
     tokio::pin!(stop);
     loop {
+        if !once && let Some(active) = jobs::queue::trigger::active_run(db).await? {
+            // Another process (a worker's scheduler, an admin) is running one: skip this turn.
+            eprintln!(
+                "run {} is already queued or running; skipping this interval",
+                active.id
+            );
+            tokio::select! {
+                () = &mut stop => return Ok(()),
+                () = tokio::time::sleep(config.pipeline_interval) => continue,
+            }
+        }
         let progress = TerminalProgress::new();
         let summary = run_once(db, config, &progress).await?;
         progress.finish();

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use jobs::queue::{Queue, workers};
+use jobs::queue::{Queue, scheduler, workers};
 
 use crate::auth::{LoginThrottle, TokenKeys, accounts};
 use crate::config::Config;
@@ -183,28 +183,47 @@ async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
     let _ = flag.wait_for(|stop| *stop).await;
 }
 
-/// Runs the job workers until `stop`, letting a running job finish within the grace period.
+/// Runs the job workers and the scheduler until `stop`, letting a running job finish within the
+/// grace period.
 pub async fn run_workers(
     state: AppState,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        stop.await;
+        let _ = stopping_tx.send(true);
+    });
     let deps = Arc::new(workers::Deps {
         db: state.db.clone(),
         sources: state.config.sources.clone(),
         collect: state.config.collect,
     });
+    let claimer = format!(
+        "{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
+        std::process::id()
+    );
+    let schedule = scheduler::run(
+        state.db.clone(),
+        state.queue.clone(),
+        state.config.pipeline_interval,
+        claimer,
+        wait_for(stopping_rx.clone()),
+    );
     tracing::info!(
         concurrency = state.config.queue.worker_concurrency,
         "workers started"
     );
-    workers::run(
+    let work = workers::run(
         state.queue.clone(),
         deps,
         &state.config.queue,
         state.config.shutdown_grace,
-        stop,
-    )
-    .await
+        wait_for(stopping_rx),
+    );
+    let ((), result) = tokio::join!(schedule, work);
+    result
 }
 
 fn router(state: HttpState) -> Router {

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_limit_active_runs;
+mod m20261126_000003_create_scheduler_slots;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_limit_active_runs::Migration),
+            Box::new(m20261126_000003_create_scheduler_slots::Migration),
         ]
     }
 }

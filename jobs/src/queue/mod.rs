@@ -8,7 +8,9 @@
 //! - [`workers`]: the handlers and the worker monitor (retries with capped exponential
 //!   backoff, graceful shutdown that lets a running job finish within the grace period).
 //! - [`trigger`]: asking for a run — one queued or running run at a time.
+//! - [`scheduler`]: a run every `PIPELINE_INTERVAL_SECONDS`, once per interval across processes.
 
+pub mod scheduler;
 pub mod trigger;
 pub mod workers;
 

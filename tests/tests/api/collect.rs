@@ -236,14 +236,12 @@ on_each_backend!(
 async fn without_once_the_pipeline_repeats_every_interval_until_stopped(backend: Backend) {
     let mock = MockBoards::start().await;
     serve_all(&mock);
-    let app = app_on(
-        backend,
-        &mock,
-        &[
-            ("PIPELINE_INTERVAL_SECONDS", "1"),
-            ("JOB_SOURCES", "remoteok"),
-        ],
-    )
+    // HTTP only: the app's own scheduler would otherwise start runs on the same interval.
+    let app = tests::spawn_api_only(backend, |vars| {
+        vars_for(&mock, vars);
+        vars.insert("PIPELINE_INTERVAL_SECONDS".into(), "1".into());
+        vars.insert("JOB_SOURCES".into(), "remoteok".into());
+    })
     .await;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let repeating = api::pipeline::command_until(&app.db, &app.config, false, async {
