@@ -2,16 +2,14 @@
 //! null. There is no server-side search: the pages are fetched once per run (shared by every
 //! category) and filtered here by the search term's words in the title.
 
+use super::{search_query, select};
 use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::model::{Num, RawListing, date_from_epoch, non_empty};
 use super::text::html_to_text;
-use super::{
-    Endpoint, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target, matches_term,
-    parse_json, remotive::recent,
-};
+use super::{Endpoint, JobSource, SourceName, SourceResult, Target, parse_json};
 
 /// Pages read per run at most (the newest first).
 pub const MAX_PAGES: usize = 5;
@@ -127,27 +125,8 @@ impl JobSource for Arbeitnow {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Search(SearchQuery {
-            term,
-            hours_old,
-            results_wanted,
-            ..
-        }) = target
-        else {
-            return Err(SourceError::Unavailable(format!(
-                "arbeitnow answers searches, not {target}"
-            )));
-        };
-        let matching: Vec<RawListing> = self
-            .all()
-            .await?
-            .iter()
-            .filter(|l| matches_term(&l.title, term))
-            .cloned()
-            .collect();
-        let mut listings = recent(matching, *hours_old);
-        listings.truncate(*results_wanted);
-        Ok(listings)
+        let q = search_query(SourceName::Arbeitnow, target)?;
+        Ok(select(self.all().await?, q))
     }
 }
 

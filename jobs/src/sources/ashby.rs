@@ -1,15 +1,14 @@
 //! Ashby Job Posting API: `GET /posting-api/job-board/{board}?includeCompensation=true`, the
 //! whole board at once. Unlisted postings are skipped.
 
+use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::greenhouse::company_from_board;
 use super::model::{Num, RawListing, Salary, SalaryInterval, non_empty, parse_date};
 use super::text::html_to_text;
-use super::{
-    Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, not_found_as, parse_json,
-};
+use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]
 struct Board {
@@ -133,11 +132,7 @@ impl JobSource for Ashby {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Board(board) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "ashby fetches boards, not {target}"
-            )));
-        };
+        let board = board_of(SourceName::Ashby, target)?;
         let url = self.endpoint.url(&format!(
             "/posting-api/job-board/{board}?includeCompensation=true"
         ));
@@ -153,6 +148,7 @@ impl JobSource for Ashby {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::SourceError;
 
     #[test]
     fn parses_listed_jobs_with_compensation() {

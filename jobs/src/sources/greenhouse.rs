@@ -1,14 +1,13 @@
 //! Greenhouse Job Board API: `GET /v1/boards/{board}/jobs?content=true`, the whole board in
 //! one response. `content` is entity-escaped HTML (`&lt;p&gt;`): unescaped once, then read.
 
+use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::model::{Id, RawListing, mentions_remote, non_empty, parse_date};
 use super::text::{html_to_text, unescape_entities};
-use super::{
-    Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, not_found_as, parse_json,
-};
+use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]
 struct Board {
@@ -101,11 +100,7 @@ impl JobSource for Greenhouse {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Board(board) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "greenhouse fetches boards, not {target}"
-            )));
-        };
+        let board = board_of(SourceName::Greenhouse, target)?;
         let url = self
             .endpoint
             .url(&format!("/v1/boards/{board}/jobs?content=true"));
@@ -121,6 +116,7 @@ impl JobSource for Greenhouse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::SourceError;
 
     const BOARD: &str = include_str!("../../fixtures/greenhouse/board_content.json");
 

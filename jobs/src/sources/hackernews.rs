@@ -4,16 +4,14 @@
 //! `Company | Role | Location | …` convention; the thread is read once per run and filtered
 //! by the search term's words in the role.
 
+use super::{search_query, select};
 use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::model::{RawListing, mentions_remote, parse_date};
 use super::text::{html_to_text, unescape_entities};
-use super::{
-    Endpoint, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target, matches_term,
-    parse_json, remotive::recent,
-};
+use super::{Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, parse_json};
 
 #[derive(Deserialize)]
 struct Search {
@@ -153,27 +151,8 @@ impl JobSource for HackerNews {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Search(SearchQuery {
-            term,
-            hours_old,
-            results_wanted,
-            ..
-        }) = target
-        else {
-            return Err(SourceError::Unavailable(format!(
-                "hackernews answers searches, not {target}"
-            )));
-        };
-        let matching: Vec<RawListing> = self
-            .all()
-            .await?
-            .iter()
-            .filter(|l| matches_term(&l.title, term))
-            .cloned()
-            .collect();
-        let mut listings = recent(matching, *hours_old);
-        listings.truncate(*results_wanted);
-        Ok(listings)
+        let q = search_query(SourceName::Hackernews, target)?;
+        Ok(select(self.all().await?, q))
     }
 }
 

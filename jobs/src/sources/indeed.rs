@@ -6,6 +6,7 @@
 //! (`employer`, `compensation`, `recruit`, `datePublished`); salary ranges come as
 //! `{min, max}` or as an exact `{value}`; GraphQL errors arrive with HTTP 200 and `data: null`.
 
+use super::search_query;
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
@@ -338,11 +339,7 @@ impl JobSource for Indeed {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Search(q) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "indeed answers searches, not {target}"
-            )));
-        };
+        let q = search_query(SourceName::Indeed, target)?;
         let site = site_for(&self.country);
         let mut out: Vec<RawListing> = Vec::new();
         let mut seen = std::collections::HashSet::new();

@@ -1,6 +1,7 @@
 //! Lever Postings API: `GET /v0/postings/{site}?mode=json&skip=N&limit=100`, a bare JSON array,
 //! paged with `skip` until a short page. The title is `text`; `createdAt` is epoch ms.
 
+use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
@@ -134,11 +135,7 @@ impl JobSource for Lever {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Board(site) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "lever fetches boards, not {target}"
-            )));
-        };
+        let site = board_of(SourceName::Lever, target)?;
         let mut all = Vec::new();
         for page in 0..MAX_PAGES {
             let url = self.endpoint.url(&format!(

@@ -10,6 +10,7 @@
 //! costs one more request (`/jobs-guest/jobs/api/jobPosting/<id>`) for the description, the
 //! employment type and the direct apply URL.
 
+use super::search_query;
 use std::collections::HashSet;
 
 use async_trait::async_trait;
@@ -223,17 +224,12 @@ impl JobSource for Linkedin {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Search(SearchQuery {
+        let SearchQuery {
             term,
             location,
             hours_old,
             results_wanted,
-        }) = target
-        else {
-            return Err(SourceError::Unavailable(format!(
-                "linkedin answers searches, not {target}"
-            )));
-        };
+        } = search_query(SourceName::Linkedin, target)?;
         let mut out: Vec<RawListing> = Vec::new();
         let mut seen = HashSet::new();
         let mut start = 0;

@@ -158,6 +158,48 @@ impl Endpoint {
     }
 }
 
+/// The query of a search target; any other target is `Unavailable` for a search source.
+pub(crate) fn search_query(source: SourceName, target: &Target) -> SourceResult<&SearchQuery> {
+    match target {
+        Target::Search(q) => Ok(q),
+        other => Err(SourceError::Unavailable(format!(
+            "{source} answers searches, not {other}"
+        ))),
+    }
+}
+
+/// The board of a board target; any other target is `Unavailable` for a board source.
+pub(crate) fn board_of(source: SourceName, target: &Target) -> SourceResult<&str> {
+    match target {
+        Target::Board(board) => Ok(board),
+        other => Err(SourceError::Unavailable(format!(
+            "{source} fetches boards, not {other}"
+        ))),
+    }
+}
+
+/// From listings read once per run, those a query wants: every word of the term in the title,
+/// posted within `hours_old`, at most `results_wanted`.
+pub(crate) fn select(pool: &[RawListing], q: &SearchQuery) -> Vec<RawListing> {
+    let matching = pool
+        .iter()
+        .filter(|l| matches_term(&l.title, &q.term))
+        .cloned()
+        .collect();
+    let mut listings = recent(matching, q.hours_old);
+    listings.truncate(q.results_wanted);
+    listings
+}
+
+/// Keeps listings posted within `hours_old` (undated ones too).
+pub fn recent(listings: Vec<RawListing>, hours_old: u32) -> Vec<RawListing> {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::hours(i64::from(hours_old))).date_naive();
+    listings
+        .into_iter()
+        .filter(|l| l.date_posted.is_none_or(|d| d >= cutoff))
+        .collect()
+}
+
 /// Turns a 404 into `NotFound(what)`; other fetch errors stay as they are.
 pub(crate) fn not_found_as(err: FetchError, what: impl Into<String>) -> SourceError {
     match err {

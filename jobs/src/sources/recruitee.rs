@@ -3,14 +3,13 @@
 //! company slug (the default does); a base without it is used as is (a replay server).
 //! Salaries arrive as strings.
 
+use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::model::{Id, Num, RawListing, Salary, SalaryInterval, non_empty, parse_date};
 use super::text::html_to_text;
-use super::{
-    Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, not_found_as, parse_json,
-};
+use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]
 struct Offers {
@@ -122,11 +121,7 @@ impl JobSource for Recruitee {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Board(company) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "recruitee fetches companies, not {target}"
-            )));
-        };
+        let company = board_of(SourceName::Recruitee, target)?;
         let origin = self.endpoint.base.replace("{board}", company);
         let url = format!("{origin}/api/offers/");
         let body = self

@@ -2,6 +2,7 @@
 //! Remotive (the stored URL and source do), and no more than 2 requests a minute (the
 //! default policy waits 31 s between requests). `publication_date` has no time zone.
 
+use super::{recent, search_query};
 use async_trait::async_trait;
 use serde::Deserialize;
 
@@ -66,15 +67,6 @@ pub fn parse(body: &str) -> SourceResult<Vec<RawListing>> {
         .collect())
 }
 
-/// Keeps listings posted within `hours_old` (undated ones too).
-pub fn recent(listings: Vec<RawListing>, hours_old: u32) -> Vec<RawListing> {
-    let cutoff = (chrono::Utc::now() - chrono::Duration::hours(i64::from(hours_old))).date_naive();
-    listings
-        .into_iter()
-        .filter(|l| l.date_posted.is_none_or(|d| d >= cutoff))
-        .collect()
-}
-
 /// The Remotive search source.
 #[derive(Debug)]
 pub struct Remotive {
@@ -88,17 +80,12 @@ impl JobSource for Remotive {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Search(SearchQuery {
+        let SearchQuery {
             term,
             hours_old,
             results_wanted,
             ..
-        }) = target
-        else {
-            return Err(SourceError::Unavailable(format!(
-                "remotive answers searches, not {target}"
-            )));
-        };
+        } = search_query(SourceName::Remotive, target)?;
         let url = reqwest::Url::parse_with_params(
             &self.endpoint.url("/api/remote-jobs"),
             &[

@@ -3,13 +3,12 @@
 //! `https://jobs.smartrecruiters.com/{company}/{id}`. Descriptions need one detail request
 //! per posting, so list entries carry none.
 
+use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::model::{Id, Num, RawListing, non_empty, parse_date};
-use super::{
-    Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, not_found_as, parse_json,
-};
+use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 /// Postings per request (the API's maximum).
 pub const PAGE_SIZE: usize = 100;
@@ -127,11 +126,7 @@ impl JobSource for SmartRecruiters {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Board(company) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "smartrecruiters fetches companies, not {target}"
-            )));
-        };
+        let company = board_of(SourceName::Smartrecruiters, target)?;
         let mut all = Vec::new();
         for page in 0..MAX_PAGES {
             let url = self.endpoint.url(&format!(

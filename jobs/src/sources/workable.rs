@@ -1,14 +1,13 @@
 //! Workable public accounts API: `GET /api/accounts/{slug}?details=true`, the whole account.
 //! `telecommuting` is the remote flag; empty strings and nulls both mean "absent".
 
+use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::model::{RawListing, non_empty, parse_date};
 use super::text::html_to_text;
-use super::{
-    Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, not_found_as, parse_json,
-};
+use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]
 struct Account {
@@ -92,11 +91,7 @@ impl JobSource for Workable {
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
-        let Target::Board(slug) = target else {
-            return Err(SourceError::Unavailable(format!(
-                "workable fetches accounts, not {target}"
-            )));
-        };
+        let slug = board_of(SourceName::Workable, target)?;
         let url = self
             .endpoint
             .url(&format!("/api/accounts/{slug}?details=true"));
