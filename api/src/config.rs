@@ -244,6 +244,7 @@ impl Config {
                     .max(10),
                 ),
                 max_retries: parse(get("JOB_MAX_RETRIES"), "JOB_MAX_RETRIES", 3usize)?,
+                redis_url: get("REDIS_URL").map(str::to_owned),
             },
             workers_in_process: true,
         })

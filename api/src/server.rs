@@ -73,7 +73,7 @@ impl Application {
             config.auth.login_max_failures,
             config.auth.login_failure_window,
         ));
-        let queue = Queue::in_database(&db, &config.database_url, &config.queue)
+        let queue = Queue::connect(&db, &config.database_url, &config.queue)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the job queue: {e}"))?;
         let state = AppState {
@@ -109,7 +109,7 @@ impl Application {
         if config.auto_migrate {
             db::prepare(&config, &db).await?;
         }
-        let queue = Queue::in_database(&db, &config.database_url, &config.queue)
+        let queue = Queue::connect(&db, &config.database_url, &config.queue)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the job queue: {e}"))?;
         let login_throttle = Arc::new(LoginThrottle::new(0, Duration::ZERO));

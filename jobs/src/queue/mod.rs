@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use apalis::prelude::TaskSink;
 use apalis_postgres::PostgresStorage;
+use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
+use backon::{ExponentialBuilder, Retryable};
 use sea_orm::{DatabaseConnection, DbBackend};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +45,9 @@ pub struct QueueConfig {
     pub poll_interval: Duration,
     /// `JOB_MAX_RETRIES`: retries of a failed job, with exponential backoff.
     pub max_retries: usize,
+    /// `REDIS_URL`: when set the queue lives in Redis, shared by every process; otherwise in
+    /// the app's database.
+    pub redis_url: Option<String>,
 }
 
 impl Default for QueueConfig {
@@ -52,6 +57,7 @@ impl Default for QueueConfig {
             worker_concurrency: 2,
             poll_interval: Duration::from_millis(500),
             max_retries: 3,
+            redis_url: None,
         }
     }
 }
@@ -68,6 +74,7 @@ impl QueueConfig {
 pub enum Queue {
     Sqlite(SqliteStorage<RunPipeline>),
     Postgres(PostgresStorage<RunPipeline>),
+    Redis(RedisStorage<RunPipeline>),
 }
 
 impl std::fmt::Debug for Queue {
@@ -75,6 +82,7 @@ impl std::fmt::Debug for Queue {
         f.write_str(match self {
             Self::Sqlite(_) => "Queue::Sqlite",
             Self::Postgres(_) => "Queue::Postgres",
+            Self::Redis(_) => "Queue::Redis",
         })
     }
 }
@@ -137,11 +145,58 @@ impl Queue {
         }
     }
 
-    /// Queues a collector run.
+    /// Redis when `REDIS_URL` is set (an unreachable Redis is an error naming it), else the
+    /// app's database.
+    pub async fn connect(
+        db: &DatabaseConnection,
+        database_url: &str,
+        config: &QueueConfig,
+    ) -> Result<Self> {
+        let Some(url) = &config.redis_url else {
+            return Self::in_database(db, database_url, config).await;
+        };
+        let shown = redact(url);
+        let conn =
+            tokio::time::timeout(Duration::from_secs(5), apalis_redis::connect(url.as_str()))
+                .await
+                .map_err(|_| queue_error(format!("REDIS_URL={shown} did not answer within 5 s")))?
+                .map_err(|e| queue_error(format!("cannot connect to REDIS_URL={shown}: {e}")))?;
+        let storage = RedisStorage::new(conn).with_config(
+            apalis_redis::Config::default()
+                .queue(config.queue_name("run_pipeline"))
+                .batch_size(config.worker_concurrency.max(1))
+                .heartbeat_interval(HEARTBEAT),
+        );
+        Ok(Self::Redis(storage))
+    }
+
+    /// Queues a collector run. A push that fails (a connection lost a moment ago and being
+    /// re-established) is tried again up to three times.
     pub async fn push_run(&self, job: RunPipeline) -> Result<()> {
-        match self {
-            Self::Sqlite(s) => s.clone().push(job).await.map_err(queue_error),
-            Self::Postgres(s) => s.clone().push(job).await.map_err(queue_error),
+        let push = || async {
+            match self {
+                Self::Sqlite(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+                Self::Postgres(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+                Self::Redis(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+            }
+        };
+        push.retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(100))
+                .with_max_times(3),
+        )
+        .sleep(tokio::time::sleep)
+        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "pushing a job failed; retrying"))
+        .await
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
         }
+        _ => url.to_owned(),
     }
 }

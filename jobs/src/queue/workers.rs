@@ -93,6 +93,14 @@ pub async fn run(
                 .data(deps.clone())
                 .build(run_pipeline)
         }),
+        Queue::Redis(storage) => monitor.register(move |i| {
+            WorkerBuilder::new(format!("run-pipeline-{i}"))
+                .backend(storage.clone().poll_with_interval(poll))
+                .concurrency(concurrency)
+                .retry(policy())
+                .data(deps.clone())
+                .build(run_pipeline)
+        }),
         Queue::Postgres(storage) => monitor.register(move |i| {
             WorkerBuilder::new(format!("run-pipeline-{i}"))
                 .backend(storage.clone().poll_with_interval(poll))

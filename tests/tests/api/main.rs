@@ -11,6 +11,7 @@ mod http;
 mod import;
 mod progress;
 mod queue;
+mod redis_queue;
 mod runs;
 mod schema;
 mod seeding;

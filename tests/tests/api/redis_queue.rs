@@ -1,0 +1,158 @@
+//! The queue on Redis (`REDIS_URL`): runs through a shared Redis under a per-test prefix, a
+//! clear error when Redis is unreachable, and reconnection after a Redis restart.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::config::Config;
+use api::server::Application;
+use serde_json::json;
+use tests::app::test_vars;
+use tests::boards::{serve_all, vars_for};
+use tests::mock_boards::MockBoards;
+use tests::{Backend, TestApp, TestDatabase, spawn_app_with};
+
+async fn run_to_end(app: &TestApp, admin: &str) -> serde_json::Value {
+    let id = app
+        .data("mutation { runPipeline { id } }", json!({}), Some(admin))
+        .await["runPipeline"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let run = app
+            .data(
+                "query($id: ID!) { pipelineRun(id: $id) { id status listingsInserted } }",
+                json!({ "id": id }),
+                Some(admin),
+            )
+            .await;
+        let run = run["pipelineRun"].clone();
+        if matches!(
+            run["status"].as_str(),
+            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
+        ) {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "run {id} did not end: {run}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn prefix() -> String {
+    format!("jc-test-{}", uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_goes_through_redis_and_succeeds() {
+    let Some(redis) = tests::redis::redis_url_from_env() else {
+        eprintln!("TEST_REDIS_URL is unset: Redis variant skipped");
+        return;
+    };
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let app = spawn_app_with(Backend::Sqlite, |vars| {
+        vars_for(&mock, vars);
+        vars.insert("REDIS_URL".into(), redis.clone());
+        vars.insert("QUEUE_PREFIX".into(), prefix());
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let run = run_to_end(&app, &admin).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["listingsInserted"], 17);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_the_start_with_an_error_naming_redis_url() {
+    let database = TestDatabase::create(&Backend::Sqlite).await;
+    let mut vars = test_vars(&database.url);
+    vars.insert("REDIS_URL".into(), "redis://:hunter2@127.0.0.1:1".into());
+    let config = Config::from_map(&vars).expect("config");
+    let err = Application::build(config)
+        .await
+        .expect_err("no Redis listens on port 1")
+        .to_string();
+    assert!(err.contains("REDIS_URL=redis://***@127.0.0.1:1"), "{err}");
+    assert!(
+        !err.contains("hunter2"),
+        "the password stays out of messages: {err}"
+    );
+}
+
+struct PrivateRedis {
+    child: Child,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (CI installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "private redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child }
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_redis_restart_the_queue_reconnects_and_runs_still_complete() {
+    if tests::redis::redis_url_from_env().is_none() {
+        eprintln!("TEST_REDIS_URL is unset: Redis restart test skipped");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let redis = PrivateRedis::start(port);
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let app = spawn_app_with(Backend::Sqlite, |vars| {
+        vars_for(&mock, vars);
+        vars.insert("REDIS_URL".into(), format!("redis://127.0.0.1:{port}"));
+        vars.insert("JOB_SOURCES".into(), "remoteok".into());
+    })
+    .await;
+    let admin = app.admin_token().await;
+    assert_eq!(run_to_end(&app, &admin).await["status"], "SUCCEEDED");
+
+    redis.stop();
+    let restarted = PrivateRedis::start(port);
+    let again = run_to_end(&app, &admin).await;
+    assert_eq!(
+        again["status"], "SUCCEEDED",
+        "the second run went through the restarted Redis: {again}"
+    );
+    drop(restarted);
+}
