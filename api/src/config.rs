@@ -244,6 +244,14 @@ impl Config {
                     .max(10),
                 ),
                 max_retries: parse(get("JOB_MAX_RETRIES"), "JOB_MAX_RETRIES", 3usize)?,
+                orphan_after: Duration::from_secs(
+                    parse(
+                        get("QUEUE_ORPHAN_AFTER_SECONDS"),
+                        "QUEUE_ORPHAN_AFTER_SECONDS",
+                        60u64,
+                    )?
+                    .max(2),
+                ),
                 redis_url: get("REDIS_URL").map(str::to_owned),
             },
             workers_in_process: true,

@@ -45,6 +45,9 @@ pub struct QueueConfig {
     pub poll_interval: Duration,
     /// `JOB_MAX_RETRIES`: retries of a failed job, with exponential backoff.
     pub max_retries: usize,
+    /// `QUEUE_ORPHAN_AFTER_SECONDS`: a job held by a worker silent this long is given to
+    /// another worker (the holder is taken for dead).
+    pub orphan_after: Duration,
     /// `REDIS_URL`: when set the queue lives in Redis, shared by every process; otherwise in
     /// the app's database.
     pub redis_url: Option<String>,
@@ -57,12 +60,20 @@ impl Default for QueueConfig {
             worker_concurrency: 2,
             poll_interval: Duration::from_millis(500),
             max_retries: 3,
+            orphan_after: Duration::from_secs(60),
             redis_url: None,
         }
     }
 }
 
 impl QueueConfig {
+    /// Heartbeats a worker may miss before its jobs are reclaimed.
+    pub fn missed_heartbeats(&self) -> usize {
+        usize::try_from(self.orphan_after.as_millis() / HEARTBEAT.as_millis())
+            .unwrap_or(usize::MAX)
+            .max(2)
+    }
+
     /// The storage name of a job type's queue.
     pub fn queue_name(&self, job: &str) -> String {
         format!("{}:{job}", self.prefix)
@@ -120,7 +131,8 @@ impl Queue {
                     apalis_postgres::Config::default()
                         .queue(&name)
                         .batch_size(config.worker_concurrency.max(1))
-                        .heartbeat_interval(HEARTBEAT),
+                        .heartbeat_interval(HEARTBEAT)
+                        .missed_heartbeats(config.missed_heartbeats()),
                 );
                 Ok(Self::Postgres(storage))
             }
@@ -137,7 +149,8 @@ impl Queue {
                     apalis_sqlite::Config::default()
                         .queue(&name)
                         .batch_size(config.worker_concurrency.max(1))
-                        .heartbeat_interval(HEARTBEAT),
+                        .heartbeat_interval(HEARTBEAT)
+                        .missed_heartbeats(config.missed_heartbeats()),
                 );
                 Ok(Self::Sqlite(storage))
             }
@@ -165,7 +178,8 @@ impl Queue {
             apalis_redis::Config::default()
                 .queue(config.queue_name("run_pipeline"))
                 .batch_size(config.worker_concurrency.max(1))
-                .heartbeat_interval(HEARTBEAT),
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(config.missed_heartbeats()),
         );
         Ok(Self::Redis(storage))
     }

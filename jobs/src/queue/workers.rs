@@ -78,6 +78,9 @@ pub async fn run(
     let policy = move || RetryPolicy::retries(retries).with_backoff(backoff.clone().make_backoff());
     // A worker that stops on a backend error (a lost connection, a pool timeout) is restarted
     // after a pause rather than leaving its queue unserved.
+    // Worker names must differ between processes: apalis tracks liveness by name, and a new
+    // worker under a dead one's name would keep the dead one's jobs looking alive.
+    let instance = instance_name();
     let monitor = Monitor::new()
         .shutdown_timeout(grace)
         .should_restart(|worker, error| {
@@ -86,7 +89,7 @@ pub async fn run(
         });
     let monitor = match queue {
         Queue::Sqlite(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("run-pipeline-{i}"))
+            WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
                 .backend(storage.clone().poll_with_interval(poll))
                 .concurrency(concurrency)
                 .retry(policy())
@@ -94,7 +97,7 @@ pub async fn run(
                 .build(run_pipeline)
         }),
         Queue::Redis(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("run-pipeline-{i}"))
+            WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
                 .backend(storage.clone().poll_with_interval(poll))
                 .concurrency(concurrency)
                 .retry(policy())
@@ -102,7 +105,7 @@ pub async fn run(
                 .build(run_pipeline)
         }),
         Queue::Postgres(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("run-pipeline-{i}"))
+            WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
                 .backend(storage.clone().poll_with_interval(poll))
                 .concurrency(concurrency)
                 .retry(policy())
@@ -117,4 +120,12 @@ pub async fn run(
         })
         .await
         .map_err(std::io::Error::other)
+}
+
+/// `host-pid-n`: unique per monitor started on this machine.
+fn instance_name() -> String {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{host}-{}-{n}", std::process::id())
 }

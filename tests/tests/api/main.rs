@@ -17,3 +17,4 @@ mod schema;
 mod seeding;
 mod services;
 mod store;
+mod worker_process;

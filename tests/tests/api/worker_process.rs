@@ -1,0 +1,185 @@
+//! Real worker processes: killed mid-run (SIGKILL), the run is reclaimed by another worker and
+//! completes without duplicate rows; a live worker busy with a long run keeps it.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::server::{Application, run_workers};
+use entity::{job_listing, job_listing_category};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use tests::app::test_vars;
+use tests::boards::{serve_all, vars_for};
+use tests::mock_boards::{MockBoards, Reply};
+use tests::{Backend, TestApp, on_each_backend, spawn_api_only};
+
+const SLOW_BOARD: &str = "/v1/boards/northwind/jobs";
+
+/// The variables a worker process gets: the same database and boards as the app.
+fn worker_vars(
+    app: &TestApp,
+    mock: &MockBoards,
+    extra: &[(&str, &str)],
+) -> HashMap<String, String> {
+    let mut vars = test_vars(&app.database.url);
+    vars_for(mock, &mut vars);
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    vars
+}
+
+fn start_worker(vars: &HashMap<String, String>) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_jobcollector-under-test"))
+        .arg("worker")
+        .env_clear()
+        .envs(vars)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::File::create(
+                std::env::temp_dir().join(format!("jc-worker-{}.log", std::process::id())),
+            )
+            .map(Stdio::from)
+            .unwrap_or(Stdio::null()),
+        )
+        .spawn()
+        .expect("the worker process starts")
+}
+
+async fn run_status(app: &TestApp, admin: &str, id: &str) -> Value {
+    app.data(
+        "query($id: ID!) { pipelineRun(id: $id) { status listingsInserted } }",
+        json!({ "id": id }),
+        Some(admin),
+    )
+    .await["pipelineRun"]
+        .clone()
+}
+
+async fn wait_until(what: &str, secs: u64, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_duplicates(
+    backend: Backend,
+) {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve(
+        SLOW_BOARD,
+        Reply::fixture("greenhouse/board_content.json").delayed(Duration::from_secs(3)),
+    );
+    let extra = [("QUEUE_ORPHAN_AFTER_SECONDS", "3")];
+    let app = spawn_api_only(backend, |vars| {
+        vars_for(&mock, vars);
+        vars.insert(extra[0].0.into(), extra[0].1.into());
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let vars = worker_vars(&app, &mock, &extra);
+
+    let mut first = start_worker(&vars);
+    let id = app
+        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
+        .await["runPipeline"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    wait_until(
+        "the first worker is fetching the slow board",
+        30,
+        async || !mock.requests_to(SLOW_BOARD).is_empty(),
+    )
+    .await;
+    assert_eq!(run_status(&app, &admin, &id).await["status"], "RUNNING");
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+
+    let mut second = start_worker(&vars);
+    wait_until("the run ends", 60, async || {
+        matches!(
+            run_status(&app, &admin, &id).await["status"].as_str(),
+            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
+        )
+    })
+    .await;
+    second.kill().ok();
+    second.wait().ok();
+    let run = run_status(&app, &admin, &id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert!(
+        mock.requests_to(SLOW_BOARD).len() >= 2,
+        "the second worker fetched the board again"
+    );
+    assert_eq!(
+        job_listing::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        17,
+        "no duplicate listings"
+    );
+    assert_eq!(
+        job_listing_category::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        18,
+        "no duplicate links"
+    );
+}
+
+async fn a_busy_worker_keeps_its_long_run(backend: Backend) {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    // The run outlasts the orphan timeout several times over.
+    mock.serve(
+        SLOW_BOARD,
+        Reply::fixture("greenhouse/board_content.json").delayed(Duration::from_millis(4500)),
+    );
+    let app = spawn_api_only(backend, |vars| {
+        vars_for(&mock, vars);
+        vars.insert("QUEUE_ORPHAN_AFTER_SECONDS".into(), "2".into());
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let state = Application::build_without_http(app.config.clone())
+        .await
+        .expect("worker");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(run_workers(state, async {
+        let _ = stop_rx.await;
+    }));
+    let id = app
+        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
+        .await["runPipeline"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    wait_until("the run ends", 60, async || {
+        matches!(
+            run_status(&app, &admin, &id).await["status"].as_str(),
+            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
+        )
+    })
+    .await;
+    stop_tx.send(()).ok();
+    worker.await.expect("joined").expect("stopped");
+    assert_eq!(run_status(&app, &admin, &id).await["status"], "SUCCEEDED");
+    assert_eq!(
+        mock.requests_to(SLOW_BOARD).len(),
+        1,
+        "the run executed once: a busy worker is not taken for dead"
+    );
+}
+
+on_each_backend!(
+    a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_duplicates,
+    a_busy_worker_keeps_its_long_run
+);
