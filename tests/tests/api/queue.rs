@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use api::server::{Application, run_workers};
 use entity::{job_listing, pipeline_run};
 use jobs::queue::RunPipeline;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -114,30 +113,6 @@ async fn pressing_twice_or_at_once_makes_exactly_one_run(backend: Backend) {
             && err.contains("one collector run at a time"),
         "{err}"
     );
-}
-
-async fn a_worker_started_apart_from_an_api_only_node_runs_the_queued_job(backend: Backend) {
-    let mock = MockBoards::start().await;
-    serve_all(&mock);
-    let app = spawn_api_only(backend, |vars| vars_for(&mock, vars)).await;
-    let admin = app.admin_token().await;
-    let id = app.data(RUN_PIPELINE, json!({}), Some(&admin)).await["runPipeline"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-
-    // What `jobcollector worker` does: the same database, workers only.
-    let worker_state = Application::build_without_http(app.config.clone())
-        .await
-        .expect("worker starts");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(run_workers(worker_state, async {
-        let _ = stop_rx.await;
-    }));
-    let ended = until_ended(&app, &admin, &id).await;
-    assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
-    stop_tx.send(()).expect("worker still running");
-    worker.await.expect("joined").expect("worker stops cleanly");
 }
 
 async fn a_second_delivery_of_a_finished_run_changes_nothing(backend: Backend) {
@@ -270,80 +245,6 @@ async fn run_pipeline_is_for_admins_only(backend: Backend) {
 on_each_backend!(
     an_admin_run_is_queued_and_a_worker_in_serve_completes_it,
     pressing_twice_or_at_once_makes_exactly_one_run,
-    a_worker_started_apart_from_an_api_only_node_runs_the_queued_job,
     a_second_delivery_of_a_finished_run_changes_nothing,
     run_pipeline_is_for_admins_only,
 );
-
-async fn two_worker_processes_schedule_one_run_per_interval(backend: Backend) {
-    use sea_orm::{ConnectionTrait, Statement};
-    let mock = MockBoards::start().await;
-    serve_all(&mock);
-    let app = spawn_api_only(backend, |vars| {
-        vars_for(&mock, vars);
-        vars.insert("JOB_SOURCES".into(), "remoteok".into());
-        vars.insert("PIPELINE_INTERVAL_SECONDS".into(), "1".into());
-    })
-    .await;
-    // Two `jobcollector worker` processes' worth of state on one database.
-    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
-    let mut workers = Vec::new();
-    for _ in 0..2 {
-        let state = Application::build_without_http(app.config.clone())
-            .await
-            .expect("worker");
-        let mut stop = stop_tx.subscribe();
-        workers.push(tokio::spawn(run_workers(state, async move {
-            let _ = stop.recv().await;
-        })));
-    }
-    let slots = || async {
-        let stmt = Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT count(*) AS n FROM scheduler_slots",
-        );
-        app.db
-            .query_one_raw(stmt)
-            .await
-            .expect("count")
-            .expect("row")
-            .try_get::<i64>("", "n")
-            .expect("n")
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while slots().await < 3 {
-        assert!(Instant::now() < deadline, "three intervals passed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    stop_tx.send(()).expect("workers listening");
-    for w in workers {
-        w.await.expect("joined").expect("stopped");
-    }
-    let claimed = slots().await;
-    let scheduled = pipeline_run::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("runs");
-    assert!(
-        scheduled
-            .iter()
-            .all(|r| r.trigger == entity::RunTrigger::Schedule)
-    );
-    // Each interval's slot is claimed by one process, which asks for one run (or gets the run
-    // still going from the last slot): never more runs than intervals, whatever the processes.
-    assert!(
-        scheduled.len() >= 2 && scheduled.len() as i64 <= claimed,
-        "{} runs for {claimed} slots: {scheduled:?}",
-        scheduled.len()
-    );
-    let mut queued_at: Vec<_> = scheduled.iter().map(|r| r.queued_at).collect();
-    queued_at.sort();
-    for pair in queued_at.windows(2) {
-        assert!(
-            pair[1] - pair[0] >= chrono::Duration::milliseconds(800),
-            "runs are an interval apart: {queued_at:?}"
-        );
-    }
-}
-
-on_each_backend!(two_worker_processes_schedule_one_run_per_interval);

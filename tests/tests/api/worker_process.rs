@@ -179,7 +179,111 @@ async fn a_busy_worker_keeps_its_long_run(backend: Backend) {
     );
 }
 
+async fn a_worker_process_started_apart_from_an_api_only_node_runs_the_queued_job(
+    backend: Backend,
+) {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let app = spawn_api_only(backend, |vars| vars_for(&mock, vars)).await;
+    let admin = app.admin_token().await;
+    let id = app
+        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
+        .await["runPipeline"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut worker = start_worker(&worker_vars(&app, &mock, &[]));
+    wait_until("the run ends", 60, async || {
+        matches!(
+            run_status(&app, &admin, &id).await["status"].as_str(),
+            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
+        )
+    })
+    .await;
+    let run = run_status(&app, &admin, &id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["listingsInserted"], 17);
+    // SIGTERM: the worker stops taking jobs and exits cleanly.
+    let pid = worker.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = worker.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the worker exits after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
+}
+
+async fn two_worker_processes_schedule_one_run_per_interval(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let extra = [
+        ("PIPELINE_INTERVAL_SECONDS", "1"),
+        ("JOB_SOURCES", "remoteok"),
+    ];
+    let app = spawn_api_only(backend, |vars| {
+        vars_for(&mock, vars);
+        for (k, v) in extra {
+            vars.insert(k.into(), v.into());
+        }
+    })
+    .await;
+    let vars = worker_vars(&app, &mock, &extra);
+    let mut workers = [start_worker(&vars), start_worker(&vars)];
+    let slots = async || {
+        let stmt = Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT count(*) AS n FROM scheduler_slots",
+        );
+        app.db
+            .query_one_raw(stmt)
+            .await
+            .expect("count")
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("n")
+    };
+    wait_until("three intervals passed", 30, async || slots().await >= 3).await;
+    for w in &mut workers {
+        w.kill().ok();
+        w.wait().ok();
+    }
+    let claimed = slots().await;
+    let runs = entity::pipeline_run::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("runs");
+    assert!(
+        runs.iter()
+            .all(|r| r.trigger == entity::RunTrigger::Schedule)
+    );
+    // One claim per interval whatever the number of processes, and at most one run per claim.
+    assert!(
+        runs.len() >= 2 && runs.len() as i64 <= claimed,
+        "{} runs for {claimed} slots",
+        runs.len()
+    );
+    let mut queued: Vec<_> = runs.iter().map(|r| r.queued_at).collect();
+    queued.sort();
+    for pair in queued.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= chrono::Duration::milliseconds(800),
+            "runs are an interval apart: {queued:?}"
+        );
+    }
+}
+
 on_each_backend!(
     a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_duplicates,
-    a_busy_worker_keeps_its_long_run
+    a_busy_worker_keeps_its_long_run,
+    a_worker_process_started_apart_from_an_api_only_node_runs_the_queued_job,
+    two_worker_processes_schedule_one_run_per_interval,
 );
