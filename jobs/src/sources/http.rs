@@ -225,7 +225,7 @@ impl PoliteClient {
             if e.is_timeout() {
                 FetchError::Timeout
             } else {
-                FetchError::Network(e.without_url().to_string())
+                FetchError::Network(describe(e))
             }
         })?;
         let status = response.status();
@@ -234,7 +234,7 @@ impl PoliteClient {
             if e.is_timeout() {
                 FetchError::Timeout
             } else {
-                FetchError::Network(e.without_url().to_string())
+                FetchError::Network(describe(e))
             }
         })?;
         if status.is_success() && !is_challenge(status, &body) {
@@ -265,6 +265,23 @@ impl PoliteClient {
             status: status.as_u16(),
         })
     }
+}
+
+/// A reqwest error with its causes ("error sending request: connection refused"), without
+/// the URL (query strings may carry keys).
+pub fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -361,7 +361,7 @@ impl JobSource for Indeed {
                 .header("user-agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Indeed App 193.1")
                 .body(body.to_string())
                 .build()
-                .map_err(|e| SourceError::Fetch(FetchError::Network(e.without_url().to_string())))?;
+                .map_err(|e| SourceError::Fetch(FetchError::Network(super::http::describe(e))))?;
             let page = self.endpoint.send(request).await?;
             let (listings, next) = parse(&page.body, &site)?;
             let before = out.len();

@@ -193,7 +193,7 @@ impl Linkedin {
             .header("upgrade-insecure-requests", "1")
             .header("user-agent", BROWSER_UA)
             .build()
-            .map_err(|e| FetchError::Network(e.without_url().to_string()))?;
+            .map_err(|e| FetchError::Network(super::http::describe(e)))?;
         Ok(self.endpoint.send(request).await?.body)
     }
 

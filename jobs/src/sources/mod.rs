@@ -146,7 +146,7 @@ impl Endpoint {
             .header(reqwest::header::USER_AGENT, &self.user_agent)
             .header(reqwest::header::ACCEPT, "application/json")
             .build()
-            .map_err(|e| FetchError::Network(e.without_url().to_string()))?;
+            .map_err(|e| FetchError::Network(http::describe(e)))?;
         Ok(self.send(request).await?.body)
     }
 

@@ -397,3 +397,25 @@ async fn every_source_records_a_malformed_body_and_the_others_still_land() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_refused_connection_is_recorded_with_its_cause() {
+    let mock = MockBoards::start().await;
+    let app = app_on(
+        Backend::Sqlite,
+        &mock,
+        &[
+            ("JOB_SOURCES", "remoteok"),
+            ("REMOTEOK_BASE_URL", "http://127.0.0.1:1"),
+            ("SOURCES_MAX_RETRIES", "0"),
+        ],
+    )
+    .await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Failed);
+    let message = &summary.errors[0].message;
+    assert!(
+        message.to_lowercase().contains("connection refused"),
+        "the cause is kept: {message}"
+    );
+}
