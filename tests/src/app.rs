@@ -143,6 +143,28 @@ impl TestApp {
         self.register(ADMIN_EMAIL).await
     }
 
+    /// Polls `pipelineRun(id)` as `token` until the run has ended (SUCCEEDED, PARTIAL or
+    /// FAILED) and returns it; fails after `secs` seconds.
+    pub async fn until_run_ended(&self, token: &str, id: &str, secs: u64) -> Value {
+        let query = "query($id: ID!) { pipelineRun(id: $id) { id status listingsInserted categoriesDone errors { source message } } }";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let run =
+                self.data(query, json!({ "id": id }), Some(token)).await["pipelineRun"].clone();
+            if matches!(
+                run["status"].as_str(),
+                Some("SUCCEEDED" | "PARTIAL" | "FAILED")
+            ) {
+                return run;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run {id} did not end within {secs} s: {run}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {

@@ -87,31 +87,24 @@ pub async fn run(
             tracing::warn!(worker = worker.name(), %error, "worker stopped; restarting it");
             true
         });
+    // The storages are different types, so each gets the same worker built by this macro.
+    macro_rules! worker_on {
+        ($storage:expr) => {{
+            let storage = $storage;
+            monitor.register(move |i| {
+                WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
+                    .backend(storage.clone().poll_with_interval(poll))
+                    .concurrency(concurrency)
+                    .retry(policy())
+                    .data(deps.clone())
+                    .build(run_pipeline)
+            })
+        }};
+    }
     let monitor = match queue {
-        Queue::Sqlite(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .concurrency(concurrency)
-                .retry(policy())
-                .data(deps.clone())
-                .build(run_pipeline)
-        }),
-        Queue::Redis(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .concurrency(concurrency)
-                .retry(policy())
-                .data(deps.clone())
-                .build(run_pipeline)
-        }),
-        Queue::Postgres(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .concurrency(concurrency)
-                .retry(policy())
-                .data(deps.clone())
-                .build(run_pipeline)
-        }),
+        Queue::Sqlite(storage) => worker_on!(storage),
+        Queue::Postgres(storage) => worker_on!(storage),
+        Queue::Redis(storage) => worker_on!(storage),
     };
     monitor
         .run_with_signal(async move {

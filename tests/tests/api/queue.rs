@@ -6,33 +6,13 @@ use std::time::{Duration, Instant};
 use entity::{job_listing, pipeline_run};
 use jobs::queue::RunPipeline;
 use sea_orm::{EntityTrait, PaginatorTrait};
-use serde_json::{Value, json};
+use serde_json::json;
 use tests::app::error_code;
 use tests::boards::{serve_all, vars_for};
 use tests::mock_boards::MockBoards;
 use tests::{Backend, TestApp, on_each_backend, spawn_api_only, spawn_app_with};
 
 const RUN_PIPELINE: &str = "mutation { runPipeline { id trigger status } }";
-const RUN: &str = "query($id: ID!) { pipelineRun(id: $id) { id status listingsInserted categoriesDone errors { message } } }";
-
-/// Polls `pipelineRun` until the run has ended, or fails at the deadline.
-async fn until_ended(app: &TestApp, token: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let run = app.data(RUN, json!({ "id": id }), Some(token)).await["pipelineRun"].clone();
-        if matches!(
-            run["status"].as_str(),
-            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
-        ) {
-            return run;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "run {id} did not end in time: {run}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn an_admin_run_is_queued_and_a_worker_in_serve_completes_it(backend: Backend) {
     let mock = MockBoards::start().await;
@@ -46,7 +26,7 @@ async fn an_admin_run_is_queued_and_a_worker_in_serve_completes_it(backend: Back
         "{started}"
     );
     let id = started["id"].as_str().expect("id").to_owned();
-    let ended = until_ended(&app, &admin, &id).await;
+    let ended = app.until_run_ended(&admin, &id, 30).await;
     assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
     assert_eq!(ended["listingsInserted"], 17);
     assert_eq!(ended["categoriesDone"], 4);
@@ -124,7 +104,7 @@ async fn a_second_delivery_of_a_finished_run_changes_nothing(backend: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    let ended = until_ended(&app, &admin, &id).await;
+    let ended = app.until_run_ended(&admin, &id, 30).await;
     let requests_before = mock.requests().len();
     let row_before = pipeline_run::Entity::find_by_id(id.parse::<i64>().expect("numeric"))
         .one(&app.db)

@@ -13,31 +13,11 @@ use tests::mock_boards::MockBoards;
 use tests::{Backend, TestApp, TestDatabase, spawn_app_with};
 
 async fn run_to_end(app: &TestApp, admin: &str) -> serde_json::Value {
-    let id = app
+    let run = app
         .data("mutation { runPipeline { id } }", json!({}), Some(admin))
-        .await["runPipeline"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let run = app
-            .data(
-                "query($id: ID!) { pipelineRun(id: $id) { id status listingsInserted } }",
-                json!({ "id": id }),
-                Some(admin),
-            )
-            .await;
-        let run = run["pipelineRun"].clone();
-        if matches!(
-            run["status"].as_str(),
-            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
-        ) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "run {id} did not end: {run}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .await;
+    let id = run["runPipeline"]["id"].as_str().expect("id").to_owned();
+    app.until_run_ended(admin, &id, 30).await
 }
 
 fn prefix() -> String {

@@ -102,13 +102,7 @@ async fn a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_d
     first.wait().expect("reaped");
 
     let mut second = start_worker(&vars);
-    wait_until("the run ends", 60, async || {
-        matches!(
-            run_status(&app, &admin, &id).await["status"].as_str(),
-            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
-        )
-    })
-    .await;
+    app.until_run_ended(&admin, &id, 60).await;
     second.kill().ok();
     second.wait().ok();
     let run = run_status(&app, &admin, &id).await;
@@ -162,13 +156,7 @@ async fn a_busy_worker_keeps_its_long_run(backend: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    wait_until("the run ends", 60, async || {
-        matches!(
-            run_status(&app, &admin, &id).await["status"].as_str(),
-            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
-        )
-    })
-    .await;
+    app.until_run_ended(&admin, &id, 60).await;
     stop_tx.send(()).ok();
     worker.await.expect("joined").expect("stopped");
     assert_eq!(run_status(&app, &admin, &id).await["status"], "SUCCEEDED");
@@ -193,13 +181,7 @@ async fn a_worker_process_started_apart_from_an_api_only_node_runs_the_queued_jo
         .expect("id")
         .to_owned();
     let mut worker = start_worker(&worker_vars(&app, &mock, &[]));
-    wait_until("the run ends", 60, async || {
-        matches!(
-            run_status(&app, &admin, &id).await["status"].as_str(),
-            Some("SUCCEEDED" | "PARTIAL" | "FAILED")
-        )
-    })
-    .await;
+    app.until_run_ended(&admin, &id, 60).await;
     let run = run_status(&app, &admin, &id).await;
     assert_eq!(run["status"], "SUCCEEDED", "{run}");
     assert_eq!(run["listingsInserted"], 17);
