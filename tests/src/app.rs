@@ -102,6 +102,15 @@ async fn spawn_configured(
 }
 
 impl TestApp {
+    /// GETs a path of the app (`/healthz`, …).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request reaches the app")
+    }
+
     /// Posts an operation and returns the whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let mut request = self

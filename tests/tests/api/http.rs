@@ -7,30 +7,15 @@ use tests::{Backend, on_each_backend, spawn_app};
 
 async fn health_readiness_and_graphiql_answer(backend: Backend) {
     let app = spawn_app(backend).await;
-    let health = app
-        .http
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .expect("healthz");
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
-    let ready = app
-        .http
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("readyz");
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     assert_eq!(
         ready.json::<serde_json::Value>().await.expect("json")["database"],
         "ok"
     );
-    let page = app
-        .http
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .expect("graphiql");
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
     assert!(
         page.text().await.expect("html").contains("graphiql"),
@@ -41,19 +26,9 @@ async fn health_readiness_and_graphiql_answer(backend: Backend) {
 async fn readiness_fails_when_the_database_is_gone(backend: Backend) {
     let app = spawn_app(backend).await;
     app.db.clone().close().await.expect("close the shared pool");
-    let ready = app
-        .http
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("readyz");
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
-    let health = app
-        .http
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .expect("healthz");
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200, "the process is still up");
 }
 
