@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::model::{Num, RawListing, date_from_epoch, non_empty};
-use super::text::html_to_text;
+use super::text::description;
 use super::{Endpoint, JobSource, SourceName, SourceResult, Target, parse_json};
 
 /// Pages read per run at most (the newest first).
@@ -67,10 +67,7 @@ pub fn parse(body: &str) -> SourceResult<(Vec<RawListing>, bool)> {
             l.is_remote = j.remote;
             l.job_type = (!j.job_types.is_empty()).then(|| j.job_types.join(", "));
             l.date_posted = j.created_at.0.and_then(date_from_epoch);
-            l.description = j
-                .description
-                .map(|h| html_to_text(&h))
-                .filter(|d| !d.is_empty());
+            l.description = description(j.description);
             l.is_complete().then_some(l)
         })
         .collect();

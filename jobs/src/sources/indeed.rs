@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::model::{
     RawListing, Salary, SalaryInterval, date_from_epoch, mentions_remote, non_empty,
 };
-use super::text::html_to_text;
+use super::text::description;
 use super::{
     Endpoint, FetchError, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target,
     parse_json,
@@ -258,11 +258,7 @@ fn listing_of(job: Job, site: &str) -> Option<RawListing> {
         .date_published
         .or(job.date_on_indeed)
         .and_then(date_from_epoch);
-    l.description = job
-        .description
-        .and_then(|d| d.html)
-        .map(|h| html_to_text(&h))
-        .filter(|d| !d.is_empty());
+    l.description = description(job.description.and_then(|d| d.html));
     l.job_url_direct = job.recruit.and_then(|r| r.view_job_url);
     l.salary = job.compensation.and_then(salary_of);
     l.is_complete().then_some(l)

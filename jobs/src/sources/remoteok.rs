@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::model::{
     Id, Num, RawListing, Salary, SalaryInterval, date_from_epoch, non_empty, parse_date,
 };
-use super::text::html_to_text;
+use super::text::description;
 use super::{Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, parse_json};
 
 #[derive(Deserialize)]
@@ -61,10 +61,7 @@ pub fn parse(body: &str) -> SourceResult<Vec<RawListing>> {
                 .as_deref()
                 .and_then(parse_date)
                 .or_else(|| i.epoch.0.and_then(date_from_epoch));
-            l.description = i
-                .description
-                .map(|h| html_to_text(&h))
-                .filter(|d| !d.is_empty());
+            l.description = description(i.description);
             l.salary = Salary::new(
                 i.salary_min.0,
                 i.salary_max.0,

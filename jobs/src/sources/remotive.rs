@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::model::{Id, RawListing, non_empty, parse_date, parse_salary_text};
-use super::text::html_to_text;
+use super::text::description;
 use super::{
     Endpoint, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target, parse_json,
 };
@@ -58,10 +58,7 @@ pub fn parse(body: &str) -> SourceResult<Vec<RawListing>> {
             l.job_type = non_empty(j.job_type.as_deref());
             l.date_posted = j.publication_date.as_deref().and_then(parse_date);
             l.salary = j.salary.as_deref().and_then(parse_salary_text);
-            l.description = j
-                .description
-                .map(|h| html_to_text(&h))
-                .filter(|d| !d.is_empty());
+            l.description = description(j.description);
             l.is_complete().then_some(l)
         })
         .collect())

@@ -56,6 +56,11 @@ pub fn html_to_text(html: &str) -> String {
     tidy(&out)
 }
 
+/// A description from optional HTML: its text, or `None` when there is none.
+pub fn description(html: Option<String>) -> Option<String> {
+    html.map(|h| html_to_text(&h)).filter(|d| !d.is_empty())
+}
+
 /// Decodes entities in text that is itself escaped HTML (Greenhouse `content`:
 /// `&lt;p&gt;Hello&lt;/p&gt;`), giving the HTML back.
 pub fn unescape_entities(escaped: &str) -> String {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::model::{RawListing, non_empty, parse_date};
-use super::text::html_to_text;
+use super::text::description;
 use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]
@@ -69,10 +69,7 @@ pub fn parse(body: &str, slug: &str) -> SourceResult<Vec<RawListing>> {
                 .or(j.created_at)
                 .as_deref()
                 .and_then(parse_date);
-            l.description = j
-                .description
-                .map(|h| html_to_text(&h))
-                .filter(|d| !d.is_empty());
+            l.description = description(j.description);
             l.is_complete().then_some(l)
         })
         .collect())
