@@ -102,6 +102,26 @@ async fn spawn_configured(
 }
 
 impl TestApp {
+    /// How many rows the table of `E` holds.
+    pub async fn rows<E: sea_orm::EntityTrait>(&self) -> u64
+    where
+        E::Model: Sync,
+    {
+        use sea_orm::PaginatorTrait;
+        E::find().count(&self.db).await.expect("count rows")
+    }
+
+    /// Starts a collector run as `token` (`runPipeline`) and returns its id.
+    pub async fn start_run(&self, token: &str) -> String {
+        let data = self
+            .data("mutation { runPipeline { id } }", json!({}), Some(token))
+            .await;
+        data["runPipeline"]["id"]
+            .as_str()
+            .expect("a run id")
+            .to_owned()
+    }
+
     /// GETs a path of the app (`/healthz`, …).
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use entity::{RunStatus, job_listing, job_listing_category, search_category};
 use jobs::collect::SilentProgress;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::EntityTrait;
 use tests::boards::{serve_all, vars_for};
 use tests::mock_boards::MockBoards;
 use tests::{Backend, TestApp, on_each_backend, spawn_app_with};
@@ -126,20 +126,8 @@ async fn a_run_stores_each_listing_once_with_its_categories_and_a_rerun_inserts_
     );
     assert_eq!(again.counters.listings_unique, 17);
     assert!(again.categories_gained.is_empty());
-    assert_eq!(
-        job_listing::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        17
-    );
-    assert_eq!(
-        job_listing_category::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        18
-    );
+    assert_eq!(app.rows::<job_listing::Entity>().await, 17);
+    assert_eq!(app.rows::<job_listing_category::Entity>().await, 18);
     let seen_again = job_listing::Entity::find()
         .all(&app.db)
         .await

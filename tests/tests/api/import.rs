@@ -4,7 +4,6 @@ use std::io::Write;
 
 use api::cli::{Command, execute};
 use entity::job_listing;
-use sea_orm::{EntityTrait, PaginatorTrait};
 use tests::{Backend, on_each_backend, spawn_app};
 
 use crate::collect::links;
@@ -47,13 +46,7 @@ async fn an_import_lands_good_rows_and_reports_bad_ones_by_line(backend: Backend
     )
     .await
     .expect("command");
-    assert_eq!(
-        job_listing::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        2
-    );
+    assert_eq!(app.rows::<job_listing::Entity>().await, 2);
 }
 
 async fn an_import_into_one_category_and_its_errors(backend: Backend) {

@@ -70,12 +70,7 @@ async fn progress_follows_a_run_from_queued_to_its_end_then_completes(backend: B
     serve_all(&mock);
     let app = spawn_api_only(backend, |vars| vars_for(&mock, vars)).await;
     let admin = app.admin_token().await;
-    let id = app
-        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
-        .await["runPipeline"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = app.start_run(&admin).await;
 
     let mut socket = connect(&app, Some(&admin)).await;
     send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE, "variables": { "id": id } } })).await;

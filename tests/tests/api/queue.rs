@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use entity::{job_listing, pipeline_run};
 use jobs::queue::RunPipeline;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::EntityTrait;
 use serde_json::json;
 use tests::app::error_code;
 use tests::boards::{serve_all, vars_for};
@@ -30,13 +30,7 @@ async fn an_admin_run_is_queued_and_a_worker_in_serve_completes_it(backend: Back
     assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
     assert_eq!(ended["listingsInserted"], 17);
     assert_eq!(ended["categoriesDone"], 4);
-    assert_eq!(
-        job_listing::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        17
-    );
+    assert_eq!(app.rows::<job_listing::Entity>().await, 17);
     let row = pipeline_run::Entity::find_by_id(id.parse::<i64>().expect("numeric"))
         .one(&app.db)
         .await
@@ -72,13 +66,7 @@ async fn pressing_twice_or_at_once_makes_exactly_one_run(backend: Backend) {
             .all(|d| d["runPipeline"]["id"] == first["id"]),
         "{at_once:?}"
     );
-    assert_eq!(
-        pipeline_run::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(app.rows::<pipeline_run::Entity>().await, 1);
 
     let cli = api::cli::execute(
         api::cli::Command::Pipeline { once: true },
@@ -213,13 +201,7 @@ async fn run_pipeline_is_for_admins_only(backend: Backend) {
         error_code(&app.graphql(RUN_PIPELINE, json!({}), None).await),
         Some("UNAUTHENTICATED")
     );
-    assert_eq!(
-        pipeline_run::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        0
-    );
+    assert_eq!(app.rows::<pipeline_run::Entity>().await, 0);
 }
 
 on_each_backend!(

@@ -6,17 +6,13 @@ use std::time::{Duration, Instant};
 
 use api::config::Config;
 use api::server::Application;
-use serde_json::json;
 use tests::app::test_vars;
 use tests::boards::{serve_all, vars_for};
 use tests::mock_boards::MockBoards;
 use tests::{Backend, TestApp, TestDatabase, spawn_app_with};
 
 async fn run_to_end(app: &TestApp, admin: &str) -> serde_json::Value {
-    let run = app
-        .data("mutation { runPipeline { id } }", json!({}), Some(admin))
-        .await;
-    let id = run["runPipeline"]["id"].as_str().expect("id").to_owned();
+    let id = app.start_run(admin).await;
     app.until_run_ended(admin, &id, 30).await
 }
 

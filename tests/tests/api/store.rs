@@ -7,7 +7,7 @@ use entity::{job_listing, job_listing_category, search_category};
 use jobs::collect::dedup::Found;
 use jobs::collect::store::store;
 use jobs::sources::RawListing;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::EntityTrait;
 use tests::{Backend, on_each_backend, spawn_app};
 
 fn found(n: usize, categories: &[i64]) -> Vec<Found> {
@@ -29,15 +29,17 @@ fn found(n: usize, categories: &[i64]) -> Vec<Found> {
         .collect()
 }
 
-async fn small_chunks_store_every_listing_and_link_once(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let ids: Vec<i64> = search_category::Entity::find()
+async fn category_ids(app: &tests::TestApp) -> Vec<i64> {
+    let categories = search_category::Entity::find()
         .all(&app.db)
         .await
-        .expect("categories")
-        .iter()
-        .map(|c| c.id)
-        .collect();
+        .expect("categories");
+    categories.iter().map(|c| c.id).collect()
+}
+
+async fn small_chunks_store_every_listing_and_link_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = category_ids(&app).await;
     let now = Utc::now();
     let first = store(&app.db, &found(7, &ids[..2]), 3, now)
         .await
@@ -57,20 +59,8 @@ async fn small_chunks_store_every_listing_and_link_once(backend: Backend) {
         (2, 4),
         "only the two new listings and their links"
     );
-    assert_eq!(
-        job_listing::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        9
-    );
-    assert_eq!(
-        job_listing_category::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        18
-    );
+    assert_eq!(app.rows::<job_listing::Entity>().await, 9);
+    assert_eq!(app.rows::<job_listing_category::Entity>().await, 18);
     let stored = job_listing::Entity::find()
         .all(&app.db)
         .await
@@ -91,13 +81,7 @@ async fn small_chunks_store_every_listing_and_link_once(backend: Backend) {
 
 async fn a_listing_seen_again_at_the_same_instant_still_gets_new_links(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ids: Vec<i64> = search_category::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("categories")
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = category_ids(&app).await;
     let now = Utc::now();
     store(&app.db, &found(2, &ids[..1]), 0, now)
         .await
@@ -107,13 +91,7 @@ async fn a_listing_seen_again_at_the_same_instant_still_gets_new_links(backend: 
         .expect("store at the same instant");
     assert_eq!((second.inserted, second.links_inserted), (0, 2));
     assert_eq!(second.categories_gained, BTreeSet::from([ids[1]]));
-    assert_eq!(
-        job_listing_category::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-        4
-    );
+    assert_eq!(app.rows::<job_listing_category::Entity>().await, 4);
 }
 
 on_each_backend!(

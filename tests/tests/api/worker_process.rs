@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use api::server::{Application, run_workers};
 use entity::{job_listing, job_listing_category};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use tests::app::test_vars;
 use tests::boards::{serve_all, vars_for};
@@ -85,12 +85,7 @@ async fn a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_d
     let vars = worker_vars(&app, &mock, &extra);
 
     let mut first = start_worker(&vars);
-    let id = app
-        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
-        .await["runPipeline"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = app.start_run(&admin).await;
     wait_until(
         "the first worker is fetching the slow board",
         30,
@@ -112,18 +107,12 @@ async fn a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_d
         "the second worker fetched the board again"
     );
     assert_eq!(
-        job_listing::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
+        app.rows::<job_listing::Entity>().await,
         17,
         "no duplicate listings"
     );
     assert_eq!(
-        job_listing_category::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
+        app.rows::<job_listing_category::Entity>().await,
         18,
         "no duplicate links"
     );
@@ -150,12 +139,7 @@ async fn a_busy_worker_keeps_its_long_run(backend: Backend) {
     let worker = tokio::spawn(run_workers(state, async {
         let _ = stop_rx.await;
     }));
-    let id = app
-        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
-        .await["runPipeline"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = app.start_run(&admin).await;
     app.until_run_ended(&admin, &id, 60).await;
     stop_tx.send(()).ok();
     worker.await.expect("joined").expect("stopped");
@@ -174,12 +158,7 @@ async fn a_worker_process_started_apart_from_an_api_only_node_runs_the_queued_jo
     serve_all(&mock);
     let app = spawn_api_only(backend, |vars| vars_for(&mock, vars)).await;
     let admin = app.admin_token().await;
-    let id = app
-        .data("mutation { runPipeline { id } }", json!({}), Some(&admin))
-        .await["runPipeline"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = app.start_run(&admin).await;
     let mut worker = start_worker(&worker_vars(&app, &mock, &[]));
     app.until_run_ended(&admin, &id, 60).await;
     let run = run_status(&app, &admin, &id).await;
