@@ -9,9 +9,11 @@
 //! Later parts (sources, collect runs, LLM, matching, queue) live beside these, each with its
 //! own typed config.
 
+pub mod assign;
 pub mod catalog;
 pub mod collect;
 pub mod error;
+pub mod llm;
 pub mod queue;
 pub mod sources;
 

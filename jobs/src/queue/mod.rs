@@ -10,6 +10,8 @@
 //! - [`trigger`]: asking for a run — one queued or running run at a time.
 //! - [`scheduler`]: a run every `PIPELINE_INTERVAL_SECONDS`, once per interval across processes.
 
+pub use apalis;
+
 pub mod scheduler;
 pub mod trigger;
 pub mod workers;
@@ -80,21 +82,63 @@ impl QueueConfig {
     }
 }
 
-/// Where jobs are kept.
+/// Where the queues live: a pool of apalis's own in the app's database, or Redis.
 #[derive(Clone)]
-pub enum Queue {
-    Sqlite(SqliteStorage<RunPipeline>),
-    Postgres(PostgresStorage<RunPipeline>),
-    Redis(RedisStorage<RunPipeline>),
+enum Backend {
+    Sqlite(sea_orm::sqlx::SqlitePool),
+    Postgres(sea_orm::sqlx::PgPool),
+    Redis(apalis_redis::ConnectionManager),
 }
 
-impl std::fmt::Debug for Queue {
+/// One job type's queue.
+pub enum Storage<T> {
+    Sqlite(SqliteStorage<T>),
+    Postgres(PostgresStorage<T>),
+    Redis(RedisStorage<T>),
+}
+
+impl<T> Clone for Storage<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Sqlite(s) => Self::Sqlite(s.clone()),
+            Self::Postgres(s) => Self::Postgres(s.clone()),
+            Self::Redis(s) => Self::Redis(s.clone()),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Storage<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Sqlite(_) => "Queue::Sqlite",
-            Self::Postgres(_) => "Queue::Postgres",
-            Self::Redis(_) => "Queue::Redis",
+            Self::Sqlite(_) => "Storage::Sqlite",
+            Self::Postgres(_) => "Storage::Postgres",
+            Self::Redis(_) => "Storage::Redis",
         })
+    }
+}
+
+impl<T> Storage<T>
+where
+    T: Serialize + for<'de> Deserialize<'de> + Clone + Send + Sync + Unpin + 'static,
+{
+    /// Queues a job. A push that fails (a connection lost a moment ago and being
+    /// re-established) is tried again up to three times.
+    pub async fn push(&self, job: T) -> Result<()> {
+        let push = || async {
+            match self {
+                Self::Sqlite(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+                Self::Postgres(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+                Self::Redis(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+            }
+        };
+        push.retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(100))
+                .with_max_times(3),
+        )
+        .sleep(tokio::time::sleep)
+        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "pushing a job failed; retrying"))
+        .await
     }
 }
 
@@ -107,6 +151,24 @@ fn queue_error(e: impl std::fmt::Display) -> Error {
     Error::Unexpected(format!("job queue: {e}"))
 }
 
+/// The queues of every job type, in one place.
+#[derive(Clone)]
+pub struct Queue {
+    backend: Backend,
+    config: QueueConfig,
+    runs: Storage<RunPipeline>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.backend {
+            Backend::Sqlite(_) => "Queue::Sqlite",
+            Backend::Postgres(_) => "Queue::Postgres",
+            Backend::Redis(_) => "Queue::Redis",
+        })
+    }
+}
+
 impl Queue {
     /// The queue in the app's database, its tables created if missing. apalis gets a small pool
     /// of its own: on SQLite its setup relaxes durability pragmas on the pool it is given, and on
@@ -116,25 +178,19 @@ impl Queue {
         database_url: &str,
         config: &QueueConfig,
     ) -> Result<Self> {
-        let name = config.queue_name("run_pipeline");
-        match db.get_database_backend() {
+        let backend = match db.get_database_backend() {
             DbBackend::Postgres => {
                 // Its own pool, so polling and heartbeats never wait behind a run's queries.
                 let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(u32::try_from(config.worker_concurrency + 2).unwrap_or(4))
+                    .max_connections(u32::try_from(config.worker_concurrency + 4).unwrap_or(8))
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(database_url)
                     .await
                     .map_err(queue_error)?;
-                PostgresStorage::setup(&pool).await.map_err(queue_error)?;
-                let storage = PostgresStorage::new(&pool).with_config(
-                    apalis_postgres::Config::default()
-                        .queue(&name)
-                        .batch_size(config.worker_concurrency.max(1))
-                        .heartbeat_interval(HEARTBEAT)
-                        .missed_heartbeats(config.missed_heartbeats()),
-                );
-                Ok(Self::Postgres(storage))
+                PostgresStorage::<()>::setup(&pool)
+                    .await
+                    .map_err(queue_error)?;
+                Backend::Postgres(pool)
             }
             DbBackend::Sqlite => {
                 let options: sea_orm::sqlx::sqlite::SqliteConnectOptions =
@@ -144,18 +200,14 @@ impl Queue {
                     .connect_with(options.busy_timeout(Duration::from_secs(10)))
                     .await
                     .map_err(queue_error)?;
-                SqliteStorage::setup(&pool).await.map_err(queue_error)?;
-                let storage = SqliteStorage::new(&pool).with_config(
-                    apalis_sqlite::Config::default()
-                        .queue(&name)
-                        .batch_size(config.worker_concurrency.max(1))
-                        .heartbeat_interval(HEARTBEAT)
-                        .missed_heartbeats(config.missed_heartbeats()),
-                );
-                Ok(Self::Sqlite(storage))
+                SqliteStorage::<()>::setup(&pool)
+                    .await
+                    .map_err(queue_error)?;
+                Backend::Sqlite(pool)
             }
-            other => Err(queue_error(format!("{other:?} is not supported"))),
-        }
+            other => return Err(queue_error(format!("{other:?} is not supported"))),
+        };
+        Ok(Self::on(backend, config))
     }
 
     /// Redis when `REDIS_URL` is set (an unreachable Redis is an error naming it), else the
@@ -174,34 +226,65 @@ impl Queue {
                 .await
                 .map_err(|_| queue_error(format!("REDIS_URL={shown} did not answer within 5 s")))?
                 .map_err(|e| queue_error(format!("cannot connect to REDIS_URL={shown}: {e}")))?;
-        let storage = RedisStorage::new(conn).with_config(
-            apalis_redis::Config::default()
-                .queue(config.queue_name("run_pipeline"))
-                .batch_size(config.worker_concurrency.max(1))
-                .heartbeat_interval(HEARTBEAT)
-                .missed_heartbeats(config.missed_heartbeats()),
-        );
-        Ok(Self::Redis(storage))
+        Ok(Self::on(Backend::Redis(conn), config))
     }
 
-    /// Queues a collector run. A push that fails (a connection lost a moment ago and being
-    /// re-established) is tried again up to three times.
+    fn on(backend: Backend, config: &QueueConfig) -> Self {
+        Self {
+            runs: storage(&backend, config, "run_pipeline"),
+            backend,
+            config: config.clone(),
+        }
+    }
+
+    /// The queue named `job` (under `QUEUE_PREFIX`) on this backend, for jobs of type `T`.
+    pub fn storage<T>(&self, job: &str) -> Storage<T> {
+        storage(&self.backend, &self.config, job)
+    }
+
+    /// The collector runs' queue.
+    pub fn runs(&self) -> &Storage<RunPipeline> {
+        &self.runs
+    }
+
+    /// Queues a collector run.
     pub async fn push_run(&self, job: RunPipeline) -> Result<()> {
-        let push = || async {
-            match self {
-                Self::Sqlite(s) => s.clone().push(job.clone()).await.map_err(queue_error),
-                Self::Postgres(s) => s.clone().push(job.clone()).await.map_err(queue_error),
-                Self::Redis(s) => s.clone().push(job.clone()).await.map_err(queue_error),
-            }
-        };
-        push.retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(100))
-                .with_max_times(3),
-        )
-        .sleep(tokio::time::sleep)
-        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "pushing a job failed; retrying"))
-        .await
+        self.runs.push(job).await
+    }
+}
+
+fn storage<T>(backend: &Backend, config: &QueueConfig, job: &str) -> Storage<T> {
+    let name = config.queue_name(job);
+    let batch = config.worker_concurrency.max(1);
+    let missed = config.missed_heartbeats();
+    match backend {
+        Backend::Sqlite(pool) => Storage::Sqlite(
+            SqliteStorage::new(pool).with_config(
+                apalis_sqlite::Config::default()
+                    .queue(&name)
+                    .batch_size(batch)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(missed),
+            ),
+        ),
+        Backend::Postgres(pool) => Storage::Postgres(
+            PostgresStorage::new(pool).with_config(
+                apalis_postgres::Config::default()
+                    .queue(&name)
+                    .batch_size(batch)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(missed),
+            ),
+        ),
+        Backend::Redis(conn) => Storage::Redis(
+            RedisStorage::new(conn.clone()).with_config(
+                apalis_redis::Config::default()
+                    .queue(name)
+                    .batch_size(batch)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(missed),
+            ),
+        ),
     }
 }
 

@@ -54,6 +54,88 @@ pub async fn run_pipeline(job: RunPipeline, deps: Data<Arc<Deps>>) -> Result<(),
     Ok(())
 }
 
+/// How every worker is run: the same for each queue.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `host-pid-n`: worker names must differ between processes, because apalis tracks
+    /// liveness by name and a new worker under a dead one's name would keep the dead one's jobs
+    /// looking alive.
+    pub instance: String,
+    pub concurrency: usize,
+    pub poll: Duration,
+    pub retries: usize,
+    backoff: ExponentialBackoffMaker<HasherRng>,
+}
+
+impl WorkerSettings {
+    pub fn new(config: &QueueConfig) -> std::io::Result<Self> {
+        Ok(Self {
+            instance: instance_name(),
+            concurrency: config.worker_concurrency.max(1),
+            poll: config.poll_interval,
+            retries: config.max_retries,
+            backoff: ExponentialBackoffMaker::new(
+                Duration::from_secs(2),
+                Duration::from_secs(300),
+                0.5,
+                HasherRng::default(),
+            )
+            .map_err(std::io::Error::other)?,
+        })
+    }
+
+    /// Retries with capped exponential backoff (2 s doubling up to 5 min, jittered).
+    pub fn retry_policy(
+        &self,
+    ) -> apalis::layers::retry::BackoffRetryPolicy<apalis::layers::retry::backoff::ExponentialBackoff>
+    {
+        RetryPolicy::retries(self.retries).with_backoff(self.backoff.clone().make_backoff())
+    }
+
+    /// A monitor that restarts a worker stopped by a backend error (a lost connection, a pool
+    /// timeout) rather than leaving its queue unserved, and lets running jobs finish within
+    /// `grace` on shutdown.
+    pub fn monitor(&self, grace: Duration) -> Monitor {
+        Monitor::new()
+            .shutdown_timeout(grace)
+            .should_restart(|worker, error| {
+                tracing::warn!(worker = worker.name(), %error, "worker stopped; restarting it");
+                true
+            })
+    }
+}
+
+/// Registers on `$monitor` a worker named `$name` for the queue `$storage` (a
+/// [`Storage`](crate::queue::Storage), whatever its backend), with `$settings`
+/// ([`WorkerSettings`]), the shared data `$data` and the handler `$handler`; evaluates to the
+/// monitor.
+#[macro_export]
+macro_rules! register_worker {
+    ($monitor:expr, $storage:expr, $name:expr, $settings:expr, $data:expr, $handler:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::queue::apalis::prelude::*;
+        let (settings, data, name) = ($settings.clone(), $data.clone(), $name);
+        macro_rules! on {
+            ($backend:expr) => {{
+                let backend = $backend;
+                $monitor.register(move |i| {
+                    WorkerBuilder::new(format!("{name}-{}-{i}", settings.instance))
+                        .backend(backend.clone().poll_with_interval(settings.poll))
+                        .concurrency(settings.concurrency)
+                        .retry(settings.retry_policy())
+                        .data(data.clone())
+                        .build($handler)
+                })
+            }};
+        }
+        match $storage {
+            $crate::queue::Storage::Sqlite(s) => on!(s),
+            $crate::queue::Storage::Postgres(s) => on!(s),
+            $crate::queue::Storage::Redis(s) => on!(s),
+        }
+    }};
+}
+
 /// Runs workers for every queue until `stop` completes; a job in progress may finish within
 /// `grace`.
 pub async fn run(
@@ -63,49 +145,16 @@ pub async fn run(
     grace: Duration,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (concurrency, poll, retries) = (
-        config.worker_concurrency.max(1),
-        config.poll_interval,
-        config.max_retries,
+    let settings = WorkerSettings::new(config)?;
+    let monitor = settings.monitor(grace);
+    let monitor = crate::register_worker!(
+        monitor,
+        queue.runs().clone(),
+        "run-pipeline",
+        settings,
+        deps,
+        run_pipeline
     );
-    let backoff = ExponentialBackoffMaker::new(
-        Duration::from_secs(2),
-        Duration::from_secs(300),
-        0.5,
-        HasherRng::default(),
-    )
-    .map_err(std::io::Error::other)?;
-    let policy = move || RetryPolicy::retries(retries).with_backoff(backoff.clone().make_backoff());
-    // A worker that stops on a backend error (a lost connection, a pool timeout) is restarted
-    // after a pause rather than leaving its queue unserved.
-    // Worker names must differ between processes: apalis tracks liveness by name, and a new
-    // worker under a dead one's name would keep the dead one's jobs looking alive.
-    let instance = instance_name();
-    let monitor = Monitor::new()
-        .shutdown_timeout(grace)
-        .should_restart(|worker, error| {
-            tracing::warn!(worker = worker.name(), %error, "worker stopped; restarting it");
-            true
-        });
-    // The storages are different types, so each gets the same worker built by this macro.
-    macro_rules! worker_on {
-        ($storage:expr) => {{
-            let storage = $storage;
-            monitor.register(move |i| {
-                WorkerBuilder::new(format!("run-pipeline-{instance}-{i}"))
-                    .backend(storage.clone().poll_with_interval(poll))
-                    .concurrency(concurrency)
-                    .retry(policy())
-                    .data(deps.clone())
-                    .build(run_pipeline)
-            })
-        }};
-    }
-    let monitor = match queue {
-        Queue::Sqlite(storage) => worker_on!(storage),
-        Queue::Postgres(storage) => worker_on!(storage),
-        Queue::Redis(storage) => worker_on!(storage),
-    };
     monitor
         .run_with_signal(async move {
             stop.await;
