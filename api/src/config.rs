@@ -9,7 +9,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use entity::Email;
+use jobs::assign::AssignConfig;
 use jobs::collect::CollectConfig;
+use jobs::llm::{BedrockAuth, BedrockConfig};
+use jobs::matching::MatchConfig;
 use jobs::queue::QueueConfig;
 use jobs::sources::SourcesConfig;
 
@@ -52,6 +55,12 @@ pub struct Config {
     pub queue: QueueConfig,
     /// Whether `serve` also runs workers (`serve --no-workers` turns this off).
     pub workers_in_process: bool,
+    /// The Bedrock LLM; `None` unless `BEDROCK_LLM_ENABLED=true`.
+    pub llm: Option<BedrockConfig>,
+    /// Category assignment.
+    pub assign: AssignConfig,
+    /// Match scoring.
+    pub matching: MatchConfig,
 }
 
 /// Accounts and tokens.
@@ -255,6 +264,16 @@ impl Config {
                 redis_url: get("REDIS_URL").map(str::to_owned),
             },
             workers_in_process: true,
+            llm: llm_config(&get)?,
+            assign: AssignConfig {
+                default_category: get("ASSIGN_DEFAULT_CATEGORY")
+                    .unwrap_or("software_engineer")
+                    .to_owned(),
+            },
+            matching: MatchConfig {
+                hours_old: parse(get("JOB_HOURS_OLD"), "JOB_HOURS_OLD", 72u32)?,
+                concurrency: parse(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", 8usize)?.max(1),
+            },
         })
     }
 
@@ -262,6 +281,51 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The Bedrock settings when `BEDROCK_LLM_ENABLED=true`.
+fn llm_config<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<Option<BedrockConfig>, ConfigError> {
+    if !parse_bool(get("BEDROCK_LLM_ENABLED"), "BEDROCK_LLM_ENABLED", false)? {
+        return Ok(None);
+    }
+    let defaults = BedrockConfig::default();
+    let ms = |name: &str, default: Duration| -> Result<Duration, ConfigError> {
+        let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+        Ok(Duration::from_millis(
+            parse(get(name), name, default)?.max(1),
+        ))
+    };
+    let auth = match get("BEDROCK_API_KEY") {
+        Some(key) => BedrockAuth::ApiKey(key.to_owned()),
+        None => BedrockAuth::DefaultChain,
+    };
+    Ok(Some(BedrockConfig {
+        region: get("AWS_REGION").unwrap_or(&defaults.region).to_owned(),
+        model_id: get("BEDROCK_LLM_MODEL_ID")
+            .unwrap_or(&defaults.model_id)
+            .to_owned(),
+        endpoint_url: get("BEDROCK_ENDPOINT_URL").map(str::to_owned),
+        auth,
+        concurrency: parse(
+            get("LLM_CONCURRENCY"),
+            "LLM_CONCURRENCY",
+            defaults.concurrency,
+        )?
+        .max(1),
+        max_tokens: parse(get("LLM_MAX_TOKENS"), "LLM_MAX_TOKENS", defaults.max_tokens)?.max(1),
+        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?,
+        attempt_timeout: ms("LLM_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?,
+        operation_timeout: ms("LLM_TIMEOUT_MS", defaults.operation_timeout)?,
+        max_attempts: parse(
+            get("LLM_MAX_ATTEMPTS"),
+            "LLM_MAX_ATTEMPTS",
+            defaults.max_attempts,
+        )?
+        .max(1),
+        retry_initial_backoff: ms("LLM_RETRY_BACKOFF_MS", defaults.retry_initial_backoff)?,
+    }))
 }
 
 fn parse<T: std::str::FromStr>(

@@ -40,6 +40,14 @@ pub async fn run_once(
         Err(e) => return Err(e.into()),
     };
     let sources = SourceSet::from_config(&config.sources, PoliteClient::new(http_client()));
+    // Matching is queued for the workers; a run without a reachable queue still collects.
+    let queue = match jobs::queue::Queue::connect(db, &config.database_url, &config.queue).await {
+        Ok(queue) => Some(queue),
+        Err(e) => {
+            tracing::warn!(error = %e, "no job queue: matching will not be queued after this run");
+            None
+        }
+    };
     Ok(collect::collect(
         db,
         &sources,
@@ -47,6 +55,7 @@ pub async fn run_once(
         &config.collect,
         run.id,
         progress,
+        queue.as_ref(),
     )
     .await?)
 }

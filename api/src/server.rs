@@ -194,10 +194,25 @@ pub async fn run_workers(
         stop.await;
         let _ = stopping_tx.send(true);
     });
+    let llm: Option<Arc<dyn jobs::llm::Llm>> = match &state.config.llm {
+        Some(config) => {
+            tracing::info!(model = %config.model_id, region = %config.region, "LLM enabled (Bedrock)");
+            Some(Arc::new(jobs::llm::BedrockLlm::new(config).await))
+        }
+        None => {
+            tracing::info!("LLM disabled: keyword assignment and scoring");
+            None
+        }
+    };
     let deps = Arc::new(workers::Deps {
         db: state.db.clone(),
         sources: state.config.sources.clone(),
         collect: state.config.collect,
+        queue: state.queue.clone(),
+        llm,
+        assign: state.config.assign.clone(),
+        matching: state.config.matching.clone(),
+        corpus: Arc::default(),
     });
     let claimer = format!(
         "{}:{}",

@@ -14,7 +14,9 @@ pub mod catalog;
 pub mod collect;
 pub mod error;
 pub mod llm;
+pub mod matching;
 pub mod queue;
+pub mod resume;
 pub mod sources;
 
 pub use error::{Error, Result};

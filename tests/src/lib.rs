@@ -7,6 +7,7 @@
 //!
 //! - [`boards`]: every keyless board served from fixtures, and the app variables for it.
 //! - [`mock_boards`]: the job boards replayed from fixtures on 127.0.0.1, with scripted faults.
+//! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`.
 //!
 //! Postgres variants are skipped only when `TEST_DATABASE_URL` is unset; when it is set but
@@ -15,6 +16,7 @@
 pub mod app;
 pub mod boards;
 pub mod database;
+pub mod mock_bedrock;
 pub mod mock_boards;
 pub mod redis;
 

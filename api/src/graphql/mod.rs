@@ -5,6 +5,8 @@
 //! - [`types`]: the object, input and enum types shared by the domains.
 //! - [`accounts`]: `me`, `register`, `login`.
 //! - [`categories`]: `searchCategories` and the admin mutations on categories.
+//! - [`matches`]: `saveResume`, `matchedJobs`, `setMatchStatus`, `jobListings` — what a job
+//!   seeker sees.
 //! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` — collector runs for admins.
 //!
 //! Resolvers stay thin: find the caller, call one function, convert the result.
@@ -12,6 +14,7 @@
 pub mod accounts;
 pub mod categories;
 pub mod context;
+pub mod matches;
 pub mod runs;
 pub mod types;
 
@@ -26,6 +29,7 @@ use crate::state::AppState;
 pub struct QueryRoot(
     accounts::AccountQuery,
     categories::CategoryQuery,
+    matches::MatchQuery,
     runs::RunQuery,
 );
 
@@ -35,6 +39,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     accounts::AccountMutation,
     categories::CategoryMutation,
+    matches::MatchMutation,
     runs::RunMutation,
 );
 
@@ -57,6 +62,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 /// The schema with its state and the configured depth and complexity limits.
 pub fn build_schema(state: AppState, limits: GraphqlConfig) -> AppSchema {
     builder()
+        .data(matches::Loaders::new(state.db.clone()))
         .data(state)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use entity::{RunErrorEntry, RunStatus, search_category};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -97,6 +97,7 @@ pub async fn collect(
     collect: &CollectConfig,
     run_id: i64,
     progress: &dyn Progress,
+    matching: Option<&crate::queue::Queue>,
 ) -> Result<RunSummary> {
     let categories = catalog::list(db, false).await?;
     runs::mark_running(
@@ -178,6 +179,21 @@ pub async fn collect(
     let stored = store::store(db, &found, collect.chunk_size, Utc::now()).await?;
     state.counters.listings_unique = found.len() as i32;
     state.counters.listings_inserted = stored.inserted as i32;
+    if let Some(queue) = matching {
+        let gained: Vec<i64> = stored.categories_gained.iter().copied().collect();
+        match queue_matching(db, queue, &gained).await {
+            Ok(n) => state.counters.users_queued_for_matching = n,
+            Err(e) => {
+                tracing::warn!(error = %e, "queueing matching after the run failed");
+                state.errors.push(RunErrorEntry {
+                    source: "matching".into(),
+                    category: None,
+                    message: format!("queueing matching failed: {e}"),
+                    at: Utc::now(),
+                });
+            }
+        }
+    }
     let status = state.final_status(sources);
     runs::finish(db, run_id, status, &state.counters, &state.errors).await?;
     Ok(RunSummary {
@@ -188,6 +204,31 @@ pub async fn collect(
         errors: state.errors,
         categories_gained: stored.categories_gained.into_iter().collect(),
     })
+}
+
+/// Queues `MatchUser` for every user assigned to one of `categories`; returns how many.
+pub async fn queue_matching(
+    db: &DatabaseConnection,
+    queue: &crate::queue::Queue,
+    categories: &[i64],
+) -> Result<i32> {
+    if categories.is_empty() {
+        return Ok(0);
+    }
+    let users: Vec<i64> = entity::user::Entity::find()
+        .select_only()
+        .column(entity::user::Column::Id)
+        .filter(entity::user::Column::SearchCategoryId.is_in(categories.iter().copied()))
+        .filter(entity::user::Column::CategoryStatus.eq(entity::AssignmentStatus::Assigned))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for &user_id in &users {
+        queue
+            .push_match(crate::queue::MatchUser { user_id })
+            .await?;
+    }
+    Ok(i32::try_from(users.len()).unwrap_or(i32::MAX))
 }
 
 #[derive(Default)]

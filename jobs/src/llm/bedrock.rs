@@ -283,6 +283,10 @@ fn classify(err: SdkError<ConverseError>) -> LlmError {
                 ConverseError::ValidationException(_)
                 | ConverseError::ResourceNotFoundException(_) => LlmError::Validation(detail(e)),
                 ConverseError::ModelTimeoutException(_) => LlmError::Timeout(detail(e)),
+                // A success status whose body could not be read as a Converse answer.
+                _ if service.raw().status().is_success() => {
+                    LlmError::Malformed(format!("unreadable response body: {}", error_chain(&err)))
+                }
                 _ if service.raw().status().as_u16() == 429 => LlmError::Throttled(detail(e)),
                 _ => LlmError::Unavailable(format!(
                     "HTTP {} {}",

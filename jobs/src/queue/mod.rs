@@ -2,7 +2,9 @@
 //!
 //! The queue lives in the app's own database (apalis's SQL storage: SQLite on a fresh
 //! machine, Postgres when that is the database), so a queued job survives a restart and a
-//! single binary needs nothing else. Jobs: [`RunPipeline`] — one collector run.
+//! single binary needs nothing else; with `REDIS_URL` set it lives in Redis, shared by every
+//! process. Jobs: [`RunPipeline`] (one collector run), [`AssignCategory`] (a user's category
+//! from their resume), [`MatchUser`] (scoring a user's fresh listings).
 //!
 //! - [`Queue`]: the storage handle; pushes jobs.
 //! - [`workers`]: the handlers and the worker monitor (retries with capped exponential
@@ -32,6 +34,20 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunPipeline {
     pub run_id: i64,
+}
+
+/// Choose the category of `user_id` for the resume with `resume_hash` (a job for an older
+/// resume does nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignCategory {
+    pub user_id: i64,
+    pub resume_hash: String,
+}
+
+/// Score the fresh listings of `user_id`'s category that have no current score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchUser {
+    pub user_id: i64,
 }
 
 /// How the queue is named and worked.
@@ -157,6 +173,8 @@ pub struct Queue {
     backend: Backend,
     config: QueueConfig,
     runs: Storage<RunPipeline>,
+    assignments: Storage<AssignCategory>,
+    matching: Storage<MatchUser>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -232,6 +250,8 @@ impl Queue {
     fn on(backend: Backend, config: &QueueConfig) -> Self {
         Self {
             runs: storage(&backend, config, "run_pipeline"),
+            assignments: storage(&backend, config, "assign_category"),
+            matching: storage(&backend, config, "match_user"),
             backend,
             config: config.clone(),
         }
@@ -247,9 +267,29 @@ impl Queue {
         &self.runs
     }
 
+    /// The category assignments' queue.
+    pub fn assignments(&self) -> &Storage<AssignCategory> {
+        &self.assignments
+    }
+
+    /// The matching queue.
+    pub fn matching(&self) -> &Storage<MatchUser> {
+        &self.matching
+    }
+
     /// Queues a collector run.
     pub async fn push_run(&self, job: RunPipeline) -> Result<()> {
         self.runs.push(job).await
+    }
+
+    /// Queues a category assignment.
+    pub async fn push_assign(&self, job: AssignCategory) -> Result<()> {
+        self.assignments.push(job).await
+    }
+
+    /// Queues matching for a user.
+    pub async fn push_match(&self, job: MatchUser) -> Result<()> {
+        self.matching.push(job).await
     }
 }
 

@@ -9,8 +9,11 @@ use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use super::{Queue, QueueConfig, RunPipeline};
+use super::{AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline};
+use crate::assign::{self, AssignConfig};
 use crate::collect::{self, CollectConfig, SilentProgress, runs};
+use crate::llm::Llm;
+use crate::matching::{self, CorpusCache, MatchConfig};
 use crate::sources::registry::http_client;
 use crate::sources::{PoliteClient, SourceSet, SourcesConfig};
 
@@ -20,11 +23,19 @@ pub struct Deps {
     pub db: DatabaseConnection,
     pub sources: SourcesConfig,
     pub collect: CollectConfig,
+    /// Where follow-up jobs are queued (matching after a run or an assignment).
+    pub queue: Queue,
+    /// The LLM, when `BEDROCK_LLM_ENABLED=true`.
+    pub llm: Option<Arc<dyn Llm>>,
+    pub assign: AssignConfig,
+    pub matching: MatchConfig,
+    pub corpus: Arc<CorpusCache>,
 }
 
-/// Runs the collection of `job.run_id`. A run that already ended is left alone, so a retry or
-/// a second delivery changes nothing twice; an interrupted run starts over (counters reset,
-/// listings already stored are skipped by `ON CONFLICT DO NOTHING`).
+/// Runs the collection of `job.run_id`, then queues matching for the users of every category
+/// that gained listings. A run that already ended is left alone, so a retry or a second
+/// delivery changes nothing twice; an interrupted run starts over (counters reset, listings
+/// already stored are skipped by `ON CONFLICT DO NOTHING`).
 pub async fn run_pipeline(job: RunPipeline, deps: Data<Arc<Deps>>) -> Result<(), BoxDynError> {
     let run = runs::get(&deps.db, job.run_id).await?;
     if run.status.is_final() {
@@ -43,14 +54,53 @@ pub async fn run_pipeline(job: RunPipeline, deps: Data<Arc<Deps>>) -> Result<(),
         &deps.collect,
         job.run_id,
         &SilentProgress,
+        Some(&deps.queue),
     )
     .await?;
     tracing::info!(
         run_id = job.run_id,
         status = summary.status.as_str(),
         inserted = summary.counters.listings_inserted,
+        users_queued = summary.counters.users_queued_for_matching,
         "run finished"
     );
+    Ok(())
+}
+
+/// Assigns a category for `job.resume_hash`, then queues matching. A job for an older resume,
+/// or one delivered again after its result was recorded, changes nothing.
+pub async fn assign_category(
+    job: AssignCategory,
+    deps: Data<Arc<Deps>>,
+) -> Result<(), BoxDynError> {
+    let outcome = assign::run(
+        &deps.db,
+        deps.llm.as_deref(),
+        &deps.assign,
+        job.user_id,
+        &job.resume_hash,
+    )
+    .await?;
+    if let assign::Outcome::Assigned { .. } = outcome {
+        deps.queue
+            .push_match(MatchUser {
+                user_id: job.user_id,
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Scores the user's fresh listings that have no current score.
+pub async fn match_user(job: MatchUser, deps: Data<Arc<Deps>>) -> Result<(), BoxDynError> {
+    matching::run(
+        &deps.db,
+        deps.llm.as_deref(),
+        &deps.corpus,
+        &deps.matching,
+        job.user_id,
+    )
+    .await?;
     Ok(())
 }
 
@@ -154,6 +204,22 @@ pub async fn run(
         settings,
         deps,
         run_pipeline
+    );
+    let monitor = crate::register_worker!(
+        monitor,
+        queue.assignments().clone(),
+        "assign-category",
+        settings,
+        deps,
+        assign_category
+    );
+    let monitor = crate::register_worker!(
+        monitor,
+        queue.matching().clone(),
+        "match-user",
+        settings,
+        deps,
+        match_user
     );
     monitor
         .run_with_signal(async move {

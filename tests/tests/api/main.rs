@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set. One test binary; modules by domain.
 
 mod accounts;
+mod assignment;
 mod categories;
 mod cli;
 mod collect;
@@ -9,6 +10,8 @@ mod collect_faults;
 mod collect_optin;
 mod http;
 mod import;
+mod llm;
+mod matching;
 mod progress;
 mod queue;
 mod redis_queue;

@@ -1,0 +1,476 @@
+//! Scoring a user's fresh listings: the `MatchUser` job.
+//!
+//! [`run`] takes the listings linked to the user's category that were first seen (or posted)
+//! within `JOB_HOURS_OLD`, drops those already scored for the user's current resume hash with
+//! the current scorer (model id and prompt version), scores the rest newest first — through the
+//! LLM with at most `LLM_CONCURRENCY` calls in flight, each failure falling back to the
+//! [`keyword`] scorer for that pair — and upserts `user_job_matches`, keeping the user's own
+//! status. Every score is stored, high or low, so a pair is never paid for twice: a rerun with
+//! nothing new makes no LLM call. A pair that fell back is retried by the LLM on the next run.
+
+pub mod keyword;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Utc};
+use entity::{
+    AssignmentStatus, MatchStatus, Score, ScoreMethod, StringList, job_listing,
+    job_listing_category, user, user_job_match,
+};
+use futures::StreamExt;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::Result;
+use crate::llm::{Llm, LlmError, Tool, ToolRequest, Usage, str_field, string_list, truncate_chars};
+use keyword::Corpus;
+
+/// Bumped whenever the scoring prompt or tool changes meaning: every stored LLM score becomes
+/// stale and is redone.
+pub const MATCH_PROMPT_VERSION: &str = "match-v1";
+/// The keyword scorer's version, stored as the prompt version of its scores.
+pub const KEYWORD_VERSION: &str = "keyword-v1";
+/// Characters of a listing's description sent to the LLM.
+const DESCRIPTION_CHARS_FOR_LLM: usize = 6_000;
+/// Listings the IDF statistics are computed over (the most recent).
+const CORPUS_LISTINGS: u64 = 2_000;
+/// How long the IDF statistics are reused.
+const CORPUS_MAX_AGE: Duration = Duration::from_secs(600);
+/// Scores written per statement.
+const WRITE_BATCH: usize = 50;
+
+/// The rubric. Changing it changes scores: bump [`MATCH_PROMPT_VERSION`].
+pub const SCORE_SYSTEM: &str = "You are an experienced recruiter. Score how well the \
+candidate fits the job listing, from 0 to 100, using only the resume and the listing. \
+Rubric: 90-100 meets every core requirement with direct evidence; 70-89 meets most core \
+requirements, gaps are minor or learnable; 50-69 related background with clear gaps; 30-49 \
+adjacent field, major gaps; 0-29 unrelated. Weigh the role's core skills and seniority over \
+nice-to-haves. The reason (at most 300 characters) must cite evidence from the resume. List \
+the listing's skills the resume shows (matched_skills) and the important ones it lacks \
+(missing_skills). Answer only by calling the tool.";
+
+fn score_tool() -> Tool {
+    Tool {
+        name: "record_match",
+        description: "Record the fit between the resume and the job listing.",
+        schema: json!({
+            "type": "object",
+            "properties": {
+                "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                "reason": {"type": "string", "maxLength": 300},
+                "matched_skills": {"type": "array", "items": {"type": "string"}, "maxItems": 15},
+                "missing_skills": {"type": "array", "items": {"type": "string"}, "maxItems": 15}
+            },
+            "required": ["score", "reason", "matched_skills", "missing_skills"]
+        }),
+    }
+}
+
+/// The user message for one pair: the listing and the resume, nothing else about the user.
+pub fn score_prompt(resume: &str, listing: &job_listing::Model) -> String {
+    format!(
+        "Job listing\nTitle: {}\nCompany: {}\nLocation: {}\n<listing>\n{}\n</listing>\n\n\
+         Candidate resume\n<resume>\n{}\n</resume>",
+        listing.title,
+        listing.company,
+        listing.location.as_deref().unwrap_or("not stated"),
+        truncate_chars(
+            listing.description.as_deref().unwrap_or("(no description)"),
+            DESCRIPTION_CHARS_FOR_LLM
+        ),
+        truncate_chars(resume, crate::assign::RESUME_CHARS_FOR_LLM),
+    )
+}
+
+/// A validated LLM score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmScore {
+    pub score: i16,
+    pub reason: String,
+    pub matched: Vec<String>,
+    pub missing: Vec<String>,
+    pub usage: Usage,
+}
+
+/// Reads the tool's arguments: the score as a number (or numeric string) clamped to 0–100,
+/// a non-empty reason cut to 300 characters, at most 15 skills each.
+pub fn parse_score(input: &serde_json::Value, usage: Usage) -> Result<LlmScore, LlmError> {
+    let raw = match input.get("score") {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|f| f.is_finite())
+    .ok_or_else(|| LlmError::Malformed(format!("no numeric score in {input}")))?;
+    let reason = str_field(input, "reason")
+        .ok_or_else(|| LlmError::Malformed("the score has no reason".into()))?;
+    Ok(LlmScore {
+        score: raw.round().clamp(0.0, 100.0) as i16,
+        reason: truncate_chars(reason, 300),
+        matched: string_list(input, "matched_skills", 15),
+        missing: string_list(input, "missing_skills", 15),
+        usage,
+    })
+}
+
+/// Scores one pair through the LLM.
+pub async fn llm_score(
+    llm: &dyn Llm,
+    resume: &str,
+    listing: &job_listing::Model,
+) -> Result<LlmScore, LlmError> {
+    let tool = score_tool();
+    let reply = llm
+        .call_tool(ToolRequest {
+            system: SCORE_SYSTEM,
+            prompt: score_prompt(resume, listing),
+            tool: &tool,
+        })
+        .await?;
+    parse_score(&reply.input, reply.usage)
+}
+
+/// How matching is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchConfig {
+    /// `JOB_HOURS_OLD`: how recent a listing must be to be scored.
+    pub hours_old: u32,
+    /// `LLM_CONCURRENCY`: LLM calls in flight for one user.
+    pub concurrency: usize,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        Self {
+            hours_old: 72,
+            concurrency: 8,
+        }
+    }
+}
+
+/// The IDF statistics, recomputed at most every ten minutes per process.
+#[derive(Debug, Default)]
+pub struct CorpusCache {
+    cached: Mutex<Option<(Instant, Arc<Corpus>)>>,
+}
+
+impl CorpusCache {
+    /// The statistics over the most recent stored listings.
+    pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Corpus>> {
+        let mut cached = self.cached.lock().await;
+        if let Some((at, corpus)) = cached.as_ref()
+            && at.elapsed() < CORPUS_MAX_AGE
+        {
+            return Ok(corpus.clone());
+        }
+        let rows: Vec<(String, Option<String>)> = job_listing::Entity::find()
+            .select_only()
+            .column(job_listing::Column::Title)
+            .column(job_listing::Column::Description)
+            .order_by_desc(job_listing::Column::Id)
+            .limit(CORPUS_LISTINGS)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let corpus = Arc::new(Corpus::from_listings(
+            rows.iter()
+                .map(|(t, d)| (t.as_str(), d.as_deref().unwrap_or(""))),
+        ));
+        *cached = Some((Instant::now(), corpus.clone()));
+        Ok(corpus)
+    }
+}
+
+/// What a `MatchUser` run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchOutcome {
+    /// Fresh listings of the user's category.
+    pub candidates: usize,
+    /// Pairs scored and written this run.
+    pub scored: usize,
+    /// LLM calls made.
+    pub llm_calls: usize,
+    /// Pairs the keyword scorer took over after an LLM failure.
+    pub fallbacks: usize,
+    /// Why nothing was done, when nothing was.
+    pub skipped: Option<String>,
+}
+
+struct Scored {
+    listing_id: i64,
+    score: i16,
+    reason: String,
+    matched: Vec<String>,
+    missing: Vec<String>,
+    method: ScoreMethod,
+    model_id: Option<String>,
+    prompt_version: &'static str,
+    usage: Option<Usage>,
+    llm_called: bool,
+    fell_back: bool,
+}
+
+/// The `MatchUser` job for `user_id`; see the module docs.
+pub async fn run(
+    db: &DatabaseConnection,
+    llm: Option<&dyn Llm>,
+    corpus: &CorpusCache,
+    config: &MatchConfig,
+    user_id: i64,
+) -> Result<MatchOutcome> {
+    let skip = |why: &str| {
+        tracing::info!(user_id, reason = why, "matching skipped");
+        Ok(MatchOutcome {
+            skipped: Some(why.to_owned()),
+            ..MatchOutcome::default()
+        })
+    };
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return skip("no such user");
+    };
+    let (Some(category_id), AssignmentStatus::Assigned) =
+        (user.search_category_id, user.category_status)
+    else {
+        return skip("no category assigned");
+    };
+    let (Some(resume), Some(resume_hash)) = (user.resume_text.clone(), user.resume_hash.clone())
+    else {
+        return skip("no resume");
+    };
+    let (model_id, version) = match llm {
+        Some(llm) => (Some(llm.model_id().to_owned()), MATCH_PROMPT_VERSION),
+        None => (None, KEYWORD_VERSION),
+    };
+
+    let cutoff = Utc::now() - chrono::Duration::hours(i64::from(config.hours_old));
+    let listings: Vec<job_listing::Model> = job_listing::Entity::find()
+        .filter(
+            job_listing::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(job_listing_category::Column::JobListingId)
+                    .from(job_listing_category::Entity)
+                    .and_where(job_listing_category::Column::SearchCategoryId.eq(category_id))
+                    .to_owned(),
+            ),
+        )
+        .filter(
+            job_listing::Column::FirstSeenAt
+                .gte(cutoff)
+                .or(job_listing::Column::DatePosted.gte(cutoff.date_naive())),
+        )
+        .order_by_desc(job_listing::Column::FirstSeenAt)
+        .order_by_desc(job_listing::Column::Id)
+        .all(db)
+        .await?;
+    let candidates = listings.len();
+    let existing: Vec<(i64, String, Option<String>, String)> = user_job_match::Entity::find()
+        .select_only()
+        .column(user_job_match::Column::JobListingId)
+        .column(user_job_match::Column::ResumeHash)
+        .column(user_job_match::Column::ModelId)
+        .column(user_job_match::Column::PromptVersion)
+        .filter(user_job_match::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let current: std::collections::HashSet<i64> = existing
+        .into_iter()
+        .filter(|(_, hash, model, v)| *hash == resume_hash && *model == model_id && v == version)
+        .map(|(id, ..)| id)
+        .collect();
+    let due: Vec<job_listing::Model> = listings
+        .into_iter()
+        .filter(|l| !current.contains(&l.id))
+        .collect();
+    if due.is_empty() {
+        return Ok(MatchOutcome {
+            candidates,
+            ..MatchOutcome::default()
+        });
+    }
+
+    let corpus = corpus.get(db).await?;
+    let year = Utc::now().year();
+    let resume = resume.as_str();
+    let mut scores = futures::stream::iter(due)
+        .map(|listing| {
+            let corpus = corpus.clone();
+            let model_id = model_id.clone();
+            async move {
+                let keyword = |note: Option<&LlmError>| {
+                    let k = keyword::score(
+                        &corpus,
+                        resume,
+                        &listing.title,
+                        listing.description.as_deref().unwrap_or(""),
+                        year,
+                    );
+                    let reason = match note {
+                        Some(e) => truncate_chars(
+                            &format!("Keyword score ({}). {}", e.kind(), k.reason),
+                            300,
+                        ),
+                        None => k.reason,
+                    };
+                    Scored {
+                        listing_id: listing.id,
+                        score: k.score,
+                        reason,
+                        matched: k.matched,
+                        missing: k.missing,
+                        method: ScoreMethod::Keyword,
+                        model_id: None,
+                        prompt_version: KEYWORD_VERSION,
+                        usage: None,
+                        llm_called: false,
+                        fell_back: note.is_some(),
+                    }
+                };
+                let Some(llm) = llm else {
+                    return keyword(None);
+                };
+                match llm_score(llm, resume, &listing).await {
+                    Ok(s) => Scored {
+                        listing_id: listing.id,
+                        score: s.score,
+                        reason: s.reason,
+                        matched: s.matched,
+                        missing: s.missing,
+                        method: ScoreMethod::Llm,
+                        model_id,
+                        prompt_version: MATCH_PROMPT_VERSION,
+                        usage: Some(s.usage),
+                        llm_called: true,
+                        fell_back: false,
+                    },
+                    Err(e) => {
+                        tracing::warn!(
+                            user_id,
+                            listing_id = listing.id,
+                            kind = e.kind(),
+                            error = %e,
+                            "LLM scoring failed; keyword score used"
+                        );
+                        Scored {
+                            llm_called: true,
+                            ..keyword(Some(&e))
+                        }
+                    }
+                }
+            }
+        })
+        .buffered(config.concurrency.max(1));
+
+    let mut outcome = MatchOutcome {
+        candidates,
+        ..MatchOutcome::default()
+    };
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while let Some(scored) = scores.next().await {
+        outcome.scored += 1;
+        outcome.llm_calls += usize::from(scored.llm_called);
+        outcome.fallbacks += usize::from(scored.fell_back);
+        batch.push(scored);
+        if batch.len() == WRITE_BATCH {
+            write(db, user_id, &resume_hash, std::mem::take(&mut batch)).await?;
+        }
+    }
+    write(db, user_id, &resume_hash, batch).await?;
+    tracing::info!(
+        user_id,
+        candidates = outcome.candidates,
+        scored = outcome.scored,
+        llm_calls = outcome.llm_calls,
+        fallbacks = outcome.fallbacks,
+        "matching done"
+    );
+    Ok(outcome)
+}
+
+/// Upserts scores; the user's own status survives a rescore.
+async fn write(
+    db: &DatabaseConnection,
+    user_id: i64,
+    resume_hash: &str,
+    batch: Vec<Scored>,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = batch.into_iter().map(|s| user_job_match::ActiveModel {
+        user_id: Set(user_id),
+        job_listing_id: Set(s.listing_id),
+        match_score: Set(Score::clamped(f64::from(s.score))),
+        match_reason: Set(s.reason),
+        matched_skills: Set(StringList(s.matched)),
+        missing_skills: Set(StringList(s.missing)),
+        method: Set(s.method),
+        model_id: Set(s.model_id),
+        prompt_version: Set(s.prompt_version.to_owned()),
+        resume_hash: Set(resume_hash.to_owned()),
+        input_tokens: Set(s.usage.map(|u| u.input_tokens)),
+        output_tokens: Set(s.usage.map(|u| u.output_tokens)),
+        scored_at: Set(now),
+        status: Set(MatchStatus::New),
+        ..Default::default()
+    });
+    use user_job_match::Column as C;
+    user_job_match::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([C::UserId, C::JobListingId])
+                .update_columns([
+                    C::MatchScore,
+                    C::MatchReason,
+                    C::MatchedSkills,
+                    C::MissingSkills,
+                    C::Method,
+                    C::ModelId,
+                    C::PromptVersion,
+                    C::ResumeHash,
+                    C::InputTokens,
+                    C::OutputTokens,
+                    C::ScoredAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llm_scores_are_validated_and_clamped() {
+        let usage = Usage::default();
+        let s = parse_score(
+            &json!({"score": 140.4, "reason": " Strong Rust. ", "matched_skills": ["Rust"],
+                    "missing_skills": []}),
+            usage,
+        )
+        .expect("valid");
+        assert_eq!((s.score, s.reason.as_str()), (100, "Strong Rust."));
+        let s = parse_score(&json!({"score": "-3", "reason": "x"}), usage).expect("valid");
+        assert_eq!(s.score, 0);
+        assert!(matches!(
+            parse_score(&json!({"reason": "no score"}), usage),
+            Err(LlmError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_score(&json!({"score": 50, "reason": "  "}), usage),
+            Err(LlmError::Malformed(_))
+        ));
+        let long = "x".repeat(500);
+        let s = parse_score(&json!({"score": 50, "reason": long}), usage).expect("valid");
+        assert_eq!(s.reason.chars().count(), 300);
+    }
+}

@@ -1,0 +1,140 @@
+//! Saving a resume, which starts the category assignment.
+
+use chrono::Utc;
+use entity::{AssignmentStatus, InvalidValue, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sha2::{Digest, Sha256};
+
+use crate::queue::{AssignCategory, Queue};
+use crate::{Error, Result};
+
+/// Fewest characters a resume may have (not counting surrounding whitespace).
+pub const MIN_CHARS: usize = 50;
+/// Most bytes a resume may have.
+pub const MAX_BYTES: usize = 100 * 1024;
+
+/// Checks that `text` is a plausible plain-text resume: 50 characters to 100 KB, not only
+/// whitespace, no control characters other than tabs and line breaks.
+pub fn validate(text: &str) -> Result<&str, InvalidValue> {
+    if text.len() > MAX_BYTES {
+        return Err(InvalidValue::new(
+            "text",
+            format!(
+                "the resume is {} KB; at most {} KB of plain text is accepted",
+                text.len().div_ceil(1024),
+                MAX_BYTES / 1024
+            ),
+        ));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(InvalidValue::new(
+            "text",
+            format!(
+                "the resume must be plain text; it contains the control character U+{:04X}",
+                u32::from(c)
+            ),
+        ));
+    }
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidValue::new("text", "the resume is empty"));
+    }
+    let chars = trimmed.chars().count();
+    if chars < MIN_CHARS {
+        return Err(InvalidValue::new(
+            "text",
+            format!("the resume has {chars} characters; at least {MIN_CHARS} are needed"),
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// SHA-256 hex of the stored text.
+pub fn hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Stores the resume of `user_id`. When the text changed (or the last assignment failed or
+/// never started), the assignment becomes PENDING and `AssignCategory` is queued for the new
+/// hash; saving the same text again changes nothing. If queueing fails the state is FAILED with
+/// the reason, and saving again retries.
+pub async fn save(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    user_id: i64,
+    text: &str,
+) -> Result<user::Model> {
+    let text = validate(text)?;
+    let user = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("the account no longer exists".into()))?;
+    let new_hash = hash(text);
+    let unchanged = user.resume_hash.as_deref() == Some(new_hash.as_str());
+    if unchanged
+        && matches!(
+            user.category_status,
+            AssignmentStatus::Pending | AssignmentStatus::Assigned
+        )
+    {
+        return Ok(user);
+    }
+    let now = Utc::now();
+    let mut row: user::ActiveModel = user.into();
+    row.resume_text = Set(Some(text.to_owned()));
+    row.resume_hash = Set(Some(new_hash.clone()));
+    row.resume_updated_at = Set(Some(now));
+    row.category_status = Set(AssignmentStatus::Pending);
+    row.category_error = Set(None);
+    row.updated_at = Set(now);
+    let saved = row.update(db).await?;
+    let job = AssignCategory {
+        user_id,
+        resume_hash: new_hash,
+    };
+    if let Err(e) = queue.push_assign(job).await {
+        tracing::error!(user_id, error = %e, "queueing the category assignment failed");
+        let mut row: user::ActiveModel = saved.into();
+        row.category_status = Set(AssignmentStatus::Failed);
+        row.category_error = Set(Some(
+            "the assignment could not be queued; save the resume again to retry".into(),
+        ));
+        return Ok(row.update(db).await?);
+    }
+    Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resumes_are_checked_for_size_and_plain_text() {
+        let ok = "Backend engineer with eight years of Rust, Go and PostgreSQL in production.";
+        assert_eq!(validate(&format!("  {ok}\n")).map(str::len), Ok(ok.len()));
+        for (bad, says) in [
+            ("", "empty"),
+            (" \n\t  ", "empty"),
+            ("Too short to be a resume.", "at least 50"),
+            (&format!("{ok}\u{0}"), "U+0000"),
+            (&"x".repeat(MAX_BYTES + 1), "at most 100 KB"),
+        ] {
+            let err = validate(bad).expect_err("rejected");
+            assert!(err.to_string().contains(says), "{bad:?}: {err}");
+        }
+        // Multi-byte text is counted in characters for the minimum, bytes for the maximum.
+        assert!(validate(&"é".repeat(50)).is_ok());
+        assert!(validate(&"é".repeat(49)).is_err());
+    }
+
+    #[test]
+    fn the_hash_is_sha256_hex() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

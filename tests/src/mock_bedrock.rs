@@ -1,0 +1,257 @@
+//! A local stand-in for Bedrock Runtime's Converse API on 127.0.0.1, speaking its wire format:
+//! `POST /model/{modelId}/converse` with the JSON body the SDK sends; success bodies with
+//! `output.message.content` (`text` and `toolUse` blocks), `stopReason`, `usage` and `metrics`;
+//! errors as the service sends them, the type in the `x-amzn-ErrorType` header and a JSON
+//! `message`. Replies are scripted per test (one-shot replies first, then a responder that sees
+//! the request), and every call is recorded.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// A call the mock received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The model id from the path, percent-decoded.
+    pub model_id: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Call {
+    /// The forced tool's name (`toolConfig.toolChoice.tool.name`).
+    pub fn forced_tool(&self) -> Option<&str> {
+        self.body
+            .pointer("/toolConfig/toolChoice/tool/name")
+            .and_then(Value::as_str)
+    }
+
+    /// The user message's text.
+    pub fn prompt(&self) -> &str {
+        self.body
+            .pointer("/messages/0/content/0/text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// One reply.
+#[derive(Debug, Clone)]
+pub struct BedrockReply {
+    status: u16,
+    error_type: Option<String>,
+    body: String,
+    delay: Duration,
+}
+
+impl BedrockReply {
+    /// A successful answer calling `tool` with `input`, optionally after a text block.
+    pub fn tool_use(tool: &str, input: Value, text_first: Option<&str>) -> Self {
+        let mut content = Vec::new();
+        if let Some(text) = text_first {
+            content.push(json!({"text": text}));
+        }
+        content.push(
+            json!({"toolUse": {"toolUseId": "tooluse_mock_01", "name": tool, "input": input}}),
+        );
+        Self::ok(json!({
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": "tool_use",
+            "usage": {"inputTokens": 812, "outputTokens": 64, "totalTokens": 876},
+            "metrics": {"latencyMs": 420}
+        }))
+    }
+
+    /// A text-only answer (the model ignored the tool).
+    pub fn text_only(text: &str) -> Self {
+        Self::ok(json!({
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 700, "outputTokens": 12, "totalTokens": 712},
+            "metrics": {"latencyMs": 300}
+        }))
+    }
+
+    /// An answer stopped by a content filter.
+    pub fn content_filtered() -> Self {
+        Self::ok(json!({
+            "output": {"message": {"role": "assistant", "content": [{"text": ""}]}},
+            "stopReason": "content_filtered",
+            "usage": {"inputTokens": 700, "outputTokens": 0, "totalTokens": 700},
+            "metrics": {"latencyMs": 120}
+        }))
+    }
+
+    fn ok(body: Value) -> Self {
+        Self {
+            status: 200,
+            error_type: None,
+            body: body.to_string(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// An error as Bedrock sends it: `429 ThrottlingException`, `400 ValidationException`,
+    /// `503 ServiceUnavailableException`, `408 ModelTimeoutException`, …
+    pub fn error(status: u16, error_type: &str, message: &str) -> Self {
+        Self {
+            status,
+            error_type: Some(format!(
+                "{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+            )),
+            body: json!({"message": message}).to_string(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// A 200 whose body is not JSON.
+    pub fn malformed() -> Self {
+        Self {
+            status: 200,
+            error_type: None,
+            body: "<html>upstream proxy error</html>".into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Answers only after `delay`.
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+type Responder = Arc<dyn Fn(&Call) -> BedrockReply + Send + Sync>;
+
+#[derive(Default)]
+struct State {
+    once: VecDeque<BedrockReply>,
+    responder: Option<Responder>,
+    calls: Vec<Call>,
+}
+
+/// The running mock.
+#[derive(Clone)]
+pub struct MockBedrock {
+    /// `http://127.0.0.1:PORT`: the endpoint URL to configure.
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl std::fmt::Debug for MockBedrock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockBedrock")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockBedrock {
+    /// Starts on a random port; it stops with the test's runtime.
+    pub async fn start() -> Self {
+        let state: Arc<Mutex<State>> = Arc::default();
+        let handler_state = state.clone();
+        let app = axum::Router::new().route(
+            "/model/{model_id}/converse",
+            axum::routing::post(
+                move |Path(model_id): Path<String>, headers: HeaderMap, body: String| {
+                    let state = handler_state.clone();
+                    async move { answer(&state, model_id, headers, &body).await }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the mock");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            state,
+        }
+    }
+
+    /// Answers the next calls with these replies, in order, before the responder.
+    pub fn script(&self, replies: Vec<BedrockReply>) -> &Self {
+        self.state.lock().expect("mock").once.extend(replies);
+        self
+    }
+
+    /// Answers every call not scripted with `responder(call)`.
+    pub fn respond(&self, responder: impl Fn(&Call) -> BedrockReply + Send + Sync + 'static) {
+        self.state.lock().expect("mock").responder = Some(Arc::new(responder));
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().expect("mock").calls.clone()
+    }
+
+    /// How many calls so far.
+    pub fn call_count(&self) -> usize {
+        self.state.lock().expect("mock").calls.len()
+    }
+
+    /// Configuration variables pointing an app at this mock with the LLM on.
+    pub fn vars(&self, vars: &mut std::collections::HashMap<String, String>) {
+        for (k, v) in [
+            ("BEDROCK_LLM_ENABLED", "true"),
+            ("BEDROCK_LLM_MODEL_ID", MODEL_ID),
+            ("AWS_REGION", "us-east-1"),
+            ("BEDROCK_API_KEY", API_KEY),
+            ("LLM_MAX_ATTEMPTS", "2"),
+            ("LLM_RETRY_BACKOFF_MS", "10"),
+            ("LLM_ATTEMPT_TIMEOUT_MS", "2000"),
+            ("LLM_TIMEOUT_MS", "5000"),
+        ] {
+            vars.insert(k.into(), v.into());
+        }
+        vars.insert("BEDROCK_ENDPOINT_URL".into(), self.endpoint.clone());
+    }
+}
+
+/// The model id test apps use (with the `:` the real ids have, which the SDK percent-encodes).
+pub const MODEL_ID: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+/// The Bedrock API key test apps send.
+pub const API_KEY: &str = "bedrock-api-key-for-tests";
+
+async fn answer(
+    state: &Mutex<State>,
+    model_id: String,
+    headers: HeaderMap,
+    body: &str,
+) -> Response {
+    let call = Call {
+        model_id,
+        headers,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    };
+    let reply = {
+        let mut s = state.lock().expect("mock");
+        s.calls.push(call.clone());
+        match s.once.pop_front() {
+            Some(reply) => reply,
+            None => match &s.responder {
+                Some(responder) => responder(&call),
+                None => BedrockReply::error(500, "InternalServerException", "no reply scripted"),
+            },
+        }
+    };
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    let mut response = Response::builder()
+        .status(reply.status)
+        .header("content-type", "application/json")
+        .header("x-amzn-requestid", "00000000-0000-4000-8000-000000000000");
+    if let Some(t) = &reply.error_type {
+        response = response.header("x-amzn-ErrorType", t);
+    }
+    response.body(Body::from(reply.body)).unwrap_or_default()
+}

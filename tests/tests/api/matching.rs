@@ -1,0 +1,318 @@
+//! End to end: a collector run through the queue → a user's resume → assignment → matches in
+//! `matchedJobs`, scored by the keyword scorer (LLM off) or the Bedrock mock (LLM on).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jobs::matching::{CorpusCache, MatchConfig};
+use serde_json::{Value, json};
+use tests::app::error_code;
+use tests::boards::{serve_all, vars_for};
+use tests::mock_bedrock::{BedrockReply, MockBedrock};
+use tests::mock_boards::MockBoards;
+use tests::{Backend, TestApp, on_each_backend, spawn_app_with};
+
+use crate::assignment::{BACKEND, SAVE, settled};
+
+const MATCHES: &str =
+    "query($first: Int, $after: String, $min: Int, $status: MatchStatus, $sort: MatchSort) {
+  matchedJobs(first: $first, after: $after, minScore: $min, status: $status, sort: $sort) {
+    categoryAssignment { status category { slug } }
+    totalCount
+    edges { cursor node { score reason matchedSkills missingSkills method status scoredAt
+            job { id title company categories { slug } } } }
+    pageInfo { hasNextPage endCursor }
+  } }";
+const LISTINGS: &str = "query($slug: String) { jobListings(categorySlug: $slug, first: 100) { totalCount edges { node { id title } } } }";
+const SET_STATUS: &str = "mutation($id: ID!, $s: MatchStatus!) { setMatchStatus(jobListingId: $id, status: $s) { status score job { id } } }";
+
+async fn matches(app: &TestApp, token: &str, vars: Value) -> Value {
+    app.data(MATCHES, vars, Some(token)).await["matchedJobs"].clone()
+}
+
+/// Waits until the user has `n` matches, all scored after `since` (RFC 3339), if given.
+async fn until_matched(app: &TestApp, token: &str, n: i64, since: Option<&str>) -> Value {
+    for _ in 0..300 {
+        let m = matches(app, token, json!({ "first": 100 })).await;
+        let fresh = m["edges"].as_array().is_some_and(|edges| {
+            edges.iter().all(|e| {
+                since.is_none_or(|s| e["node"]["scoredAt"].as_str().is_some_and(|at| at > s))
+            })
+        });
+        if m["totalCount"] == n && fresh {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("matches did not arrive");
+}
+
+fn scores(m: &Value) -> Vec<i64> {
+    m["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["score"].as_i64().expect("score"))
+        .collect()
+}
+
+/// Collects through the queue as `admin`, then returns the software_engineer listing count.
+async fn collect(app: &TestApp, admin: &str) -> i64 {
+    let id = app.start_run(admin).await;
+    let run = app.until_run_ended(admin, &id, 30).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    let user = app.register("lister@example.com").await;
+    let listings = app
+        .data(
+            LISTINGS,
+            json!({ "slug": "software_engineer" }),
+            Some(&user),
+        )
+        .await;
+    let n = listings["jobListings"]["totalCount"]
+        .as_i64()
+        .expect("count");
+    assert!(
+        n >= 3,
+        "the fixtures give software_engineer listings: {listings}"
+    );
+    n
+}
+
+async fn keyword_matches_end_to_end(backend: Backend) {
+    let boards = MockBoards::start().await;
+    serve_all(&boards);
+    let app = spawn_app_with(backend, |vars| vars_for(&boards, vars)).await;
+
+    // The user is assigned before any listing exists: nothing to match yet.
+    let alex = app.register("alex@example.com").await;
+    app.data(SAVE, json!({ "t": BACKEND }), Some(&alex)).await;
+    assert_eq!(
+        settled(&app, &alex).await["category"]["slug"],
+        "software_engineer"
+    );
+    let m = matches(&app, &alex, json!({})).await;
+    assert_eq!(
+        (
+            m["totalCount"].as_i64(),
+            m["categoryAssignment"]["status"].as_str()
+        ),
+        (Some(0), Some("ASSIGNED"))
+    );
+
+    // The run queues matching for the users of the categories that gained listings.
+    let admin = app.admin_token().await;
+    let n = collect(&app, &admin).await;
+    let runs = app
+        .data(
+            "{ pipelineRuns(first: 1) { usersQueuedForMatching } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(runs["pipelineRuns"][0]["usersQueuedForMatching"], 1);
+    let m = until_matched(&app, &alex, n, None).await;
+    let all = scores(&m);
+    assert!(all.windows(2).all(|w| w[0] >= w[1]), "best first: {all:?}");
+    assert!(
+        all.iter().max() > all.iter().min(),
+        "scores spread: {all:?}"
+    );
+    for e in m["edges"].as_array().expect("edges") {
+        let node = &e["node"];
+        assert_eq!(node["method"], "KEYWORD");
+        assert_eq!(node["status"], "NEW");
+        assert!(!node["reason"].as_str().unwrap_or_default().is_empty());
+        assert!(
+            node["job"]["categories"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["slug"] == "software_engineer"))
+        );
+    }
+
+    // Pages of 2 cover everything once, in the same order.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = matches(&app, &alex, json!({ "first": 2, "after": after })).await;
+        for e in page["edges"].as_array().expect("edges") {
+            seen.push(e["node"]["job"]["id"].as_str().expect("id").to_owned());
+        }
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    let order: Vec<String> = m["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["job"]["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(seen, order);
+    let newest = matches(&app, &alex, json!({ "first": 100, "sort": "NEWEST" })).await;
+    assert_eq!(newest["totalCount"], n);
+    let top = all[0];
+    let above = matches(&app, &alex, json!({ "min": top })).await;
+    assert_eq!(
+        above["totalCount"],
+        all.iter().filter(|s| **s >= top).count()
+    );
+
+    // The user's own status, and the status filter.
+    let first_id = order[0].clone();
+    let set = app
+        .data(
+            SET_STATUS,
+            json!({ "id": first_id, "s": "SAVED" }),
+            Some(&alex),
+        )
+        .await;
+    assert_eq!(set["setMatchStatus"]["status"], "SAVED");
+    let saved = matches(&app, &alex, json!({ "status": "SAVED" })).await;
+    assert_eq!(saved["totalCount"], 1);
+
+    // Another user sees nothing of it and cannot touch it.
+    let eve = app.register("eve@example.com").await;
+    assert_eq!(matches(&app, &eve, json!({})).await["totalCount"], 0);
+    let body = app
+        .graphql(
+            SET_STATUS,
+            json!({ "id": first_id, "s": "DISMISSED" }),
+            Some(&eve),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    let body = app.graphql(MATCHES, json!({}), None).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    let body = app
+        .graphql(MATCHES, json!({ "first": 0 }), Some(&alex))
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"));
+    let body = app
+        .graphql(MATCHES, json!({ "after": "zz" }), Some(&alex))
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"));
+
+    // A new resume rescores every pair and keeps the user's status.
+    let before = m["edges"][0]["node"]["scoredAt"]
+        .as_str()
+        .expect("at")
+        .to_owned();
+    let changed = format!("{BACKEND}\nAlso React, TypeScript and GraphQL frontends.");
+    app.data(SAVE, json!({ "t": changed }), Some(&alex)).await;
+    settled(&app, &alex).await;
+    until_matched(&app, &alex, n, Some(&before)).await;
+    let saved = matches(&app, &alex, json!({ "status": "SAVED" })).await;
+    assert_eq!(saved["edges"][0]["node"]["job"]["id"], json!(first_id));
+    app.stop().await.expect("stops");
+}
+
+async fn llm_matches_are_paid_for_once(backend: Backend) {
+    let boards = MockBoards::start().await;
+    serve_all(&boards);
+    let bedrock = MockBedrock::start().await;
+    bedrock.respond(|call| {
+        let title_line = call.prompt().lines().nth(1).unwrap_or_default().to_owned();
+        let score = if title_line.to_lowercase().contains("engineer") { 88 } else { 41 };
+        BedrockReply::tool_use(
+            "record_match",
+            json!({"score": score, "reason": format!("Resume shows Rust and Kubernetes; {title_line}"),
+                   "matched_skills": ["Rust", "Kubernetes"], "missing_skills": ["Java"]}),
+            None,
+        )
+    });
+    let app = spawn_app_with(backend, |vars| {
+        vars_for(&boards, vars);
+        bedrock.vars(vars);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let n = collect(&app, &admin).await;
+    let alex = app.register("alex@example.com").await;
+    app.data(SAVE, json!({ "t": BACKEND }), Some(&alex)).await;
+    let a = settled(&app, &alex).await;
+    assert_eq!(a["method"], "KEYWORD", "a clear headline needs no LLM call");
+    let m = until_matched(&app, &alex, n, None).await;
+    let calls = bedrock.calls();
+    assert_eq!(calls.len() as i64, n, "one call per pair");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.forced_tool() == Some("record_match"))
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.prompt().contains("Kubernetes") && !c.prompt().contains("alex@example.com"))
+    );
+    for e in m["edges"].as_array().expect("edges") {
+        assert_eq!(e["node"]["method"], "LLM");
+        assert!(
+            e["node"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Resume shows")
+        );
+        assert_eq!(e["node"]["matchedSkills"], json!(["Rust", "Kubernetes"]));
+    }
+    assert!(scores(&m).windows(2).all(|w| w[0] >= w[1]));
+
+    // A rerun with nothing new makes no call.
+    let llm: Arc<dyn jobs::llm::Llm> = Arc::new(
+        jobs::llm::BedrockLlm::new(app.config.llm.as_ref().expect("LLM configured")).await,
+    );
+    let user_id = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Email.eq("alex@example.com"))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("alex")
+            .id
+    };
+    let outcome = jobs::matching::run(
+        &app.db,
+        Some(llm.as_ref()),
+        &CorpusCache::default(),
+        &MatchConfig {
+            hours_old: 1_000_000,
+            concurrency: 4,
+        },
+        user_id,
+    )
+    .await
+    .expect("rerun");
+    assert_eq!(
+        (outcome.candidates as i64, outcome.scored, outcome.llm_calls),
+        (n, 0, 0)
+    );
+    assert_eq!(bedrock.call_count() as i64, n);
+
+    // Throttling on every attempt: the pair falls back to the keyword scorer, reason kept.
+    bedrock.respond(|_| BedrockReply::error(429, "ThrottlingException", "Too many requests"));
+    let changed = format!("{BACKEND}\nAlso on-call for payments.");
+    app.data(SAVE, json!({ "t": changed }), Some(&alex)).await;
+    settled(&app, &alex).await;
+    let before = m["edges"][0]["node"]["scoredAt"]
+        .as_str()
+        .expect("at")
+        .to_owned();
+    let m = until_matched(&app, &alex, n, Some(&before)).await;
+    for e in m["edges"].as_array().expect("edges") {
+        assert_eq!(e["node"]["method"], "KEYWORD");
+        assert!(
+            e["node"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Keyword score (throttled)")
+        );
+    }
+    let distinct: HashSet<i64> = scores(&m).into_iter().collect();
+    assert!(!distinct.is_empty());
+    app.stop().await.expect("stops");
+}
+
+on_each_backend!(keyword_matches_end_to_end, llm_matches_are_paid_for_once);
