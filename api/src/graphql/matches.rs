@@ -52,7 +52,7 @@ pub enum ScoreMethod {
 /// The order of `matchedJobs`.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum MatchSort {
-    /// Best score first (ties: newest listing first).
+    /// Best score first (ties: most recently scored first).
     #[default]
     ScoreDesc,
     /// Most recently collected listing first.
@@ -415,25 +415,33 @@ impl MatchQuery {
                             .add(
                                 Condition::all()
                                     .add(user_job_match::Column::MatchScore.eq(score))
-                                    .add(user_job_match::Column::JobListingId.lt(b)),
+                                    .add(user_job_match::Column::Id.lt(b)),
                             ),
                     )
                 }
                 MatchSort::Newest => query.filter(user_job_match::Column::JobListingId.lt(b)),
             };
         }
+        // Keysets that the indexes serve: (user_id, match_score DESC, id DESC) and
+        // (user_id, job_listing_id).
         query = match sort {
-            MatchSort::ScoreDesc => query.order_by_desc(user_job_match::Column::MatchScore),
-            MatchSort::Newest => query,
-        }
-        .order_by_desc(user_job_match::Column::JobListingId);
+            MatchSort::ScoreDesc => query
+                .order_by_desc(user_job_match::Column::MatchScore)
+                .order_by_desc(user_job_match::Column::Id),
+            MatchSort::Newest => query.order_by_desc(user_job_match::Column::JobListingId),
+        };
         let mut rows = query.limit(limit + 1).all(db).await?;
         let has_next_page = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         let edges: Vec<MatchEdge> = rows
             .into_iter()
             .map(|m| MatchEdge {
-                cursor: encode_cursor(kind, i64::from(m.match_score.value()), m.job_listing_id),
+                cursor: match sort {
+                    MatchSort::ScoreDesc => {
+                        encode_cursor(kind, i64::from(m.match_score.value()), m.id)
+                    }
+                    MatchSort::Newest => encode_cursor(kind, 0, m.job_listing_id),
+                },
                 node: Match(m),
             })
             .collect();
