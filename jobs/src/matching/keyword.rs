@@ -21,7 +21,7 @@
 //! An empty resume scores 0 with the reason "resume empty". With no key terms in the listing,
 //! the title alone decides. The reason names the matched and missing terms.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::sources::words;
 
@@ -277,7 +277,7 @@ impl Corpus {
         let mut corpus = Self::default();
         for (title, description) in listings {
             corpus.documents += 1;
-            let text = words(&format!("{title} {description}"));
+            let text = Text::new(&format!("{title} {description}"));
             for term in terms_in(&text) {
                 *corpus.frequencies.entry(term).or_default() += 1;
             }
@@ -303,19 +303,66 @@ fn lexicon() -> &'static [(&'static str, Vec<String>)] {
     })
 }
 
-fn contains_phrase(text: &[String], phrase: &[String]) -> bool {
-    !phrase.is_empty()
-        && phrase.len() <= text.len()
-        && text.windows(phrase.len()).any(|w| w == phrase)
+/// A text's words, in order and as a set (phrases are looked up in the set first).
+#[derive(Debug, Clone, Default)]
+struct Text {
+    words: Vec<String>,
+    set: HashSet<String>,
 }
 
-/// The lexicon terms found in tokenized `text`.
-fn terms_in(text: &[String]) -> Vec<&'static str> {
+impl Text {
+    fn new(text: &str) -> Self {
+        let words = words(text);
+        let set = words.iter().cloned().collect();
+        Self { words, set }
+    }
+
+    /// Whether `phrase` occurs as consecutive whole words.
+    fn has(&self, phrase: &[String]) -> bool {
+        match phrase {
+            [] => false,
+            [one] => self.set.contains(one),
+            _ => {
+                phrase.iter().all(|w| self.set.contains(w))
+                    && self.words.windows(phrase.len()).any(|w| w == phrase)
+            }
+        }
+    }
+}
+
+/// The lexicon terms found in `text`.
+fn terms_in(text: &Text) -> Vec<&'static str> {
     lexicon()
         .iter()
-        .filter(|(_, phrase)| contains_phrase(text, phrase))
+        .filter(|(_, phrase)| text.has(phrase))
         .map(|(term, _)| *term)
         .collect()
+}
+
+/// A resume prepared once for scoring against many listings.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    empty: bool,
+    text: Text,
+    /// Words of its first three non-empty lines.
+    headline: HashSet<String>,
+    years: Option<u32>,
+}
+
+impl Resume {
+    pub fn new(text: &str, current_year: i32) -> Self {
+        Self {
+            empty: text.trim().is_empty(),
+            text: Text::new(text),
+            headline: text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .take(3)
+                .flat_map(words)
+                .collect(),
+            years: years_stated(text, current_year),
+        }
+    }
 }
 
 /// A keyword score with its explanation.
@@ -394,15 +441,21 @@ fn significant_title_words(title: &str) -> Vec<String> {
     out
 }
 
-/// Scores `resume` against a listing; see the module docs.
-pub fn score(
+/// Scores the text `resume` against a listing (prepares the resume each time; use
+/// [`Resume`] and [`score`] for many listings).
+pub fn score_text(
     corpus: &Corpus,
     resume: &str,
     title: &str,
     description: &str,
     current_year: i32,
 ) -> KeywordScore {
-    if resume.trim().is_empty() {
+    score(corpus, &Resume::new(resume, current_year), title, description)
+}
+
+/// Scores a prepared resume against a listing; see the module docs.
+pub fn score(corpus: &Corpus, resume: &Resume, title: &str, description: &str) -> KeywordScore {
+    if resume.empty {
         return KeywordScore {
             score: 0,
             reason: "resume empty".into(),
@@ -410,22 +463,15 @@ pub fn score(
             missing: vec![],
         };
     }
-    let resume_words = words(resume);
-    let headline: Vec<String> = resume
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(3)
-        .flat_map(words)
-        .collect();
-    let title_words = words(title);
-    let listing_words = words(&format!("{title} {description}"));
+    let title_text = Text::new(title);
+    let listing = Text::new(&format!("{title} {description}"));
 
     // 1–2: weighted coverage of the listing's key terms.
     let mut terms: Vec<(&'static str, f64, bool)> = lexicon()
         .iter()
-        .filter(|(_, phrase)| contains_phrase(&listing_words, phrase))
+        .filter(|(_, phrase)| listing.has(phrase))
         .map(|(term, phrase)| {
-            let boost = if contains_phrase(&title_words, phrase) {
+            let boost = if title_text.has(phrase) {
                 2.0
             } else {
                 1.0
@@ -433,7 +479,7 @@ pub fn score(
             (
                 *term,
                 corpus.idf(term) * boost,
-                contains_phrase(&resume_words, phrase),
+                resume.text.has(phrase),
             )
         })
         .collect();
@@ -450,9 +496,9 @@ pub fn score(
         let found: f64 = wanted
             .iter()
             .map(|w| {
-                if headline.contains(w) {
+                if resume.headline.contains(w) {
                     1.0
-                } else if resume_words.contains(w) {
+                } else if resume.text.set.contains(w) {
                     0.5
                 } else {
                     0.0
@@ -472,10 +518,8 @@ pub fn score(
 
     // 5: the experience gate.
     let mut gate = None;
-    if let (Some(required), Some(stated)) = (
-        years_required(description),
-        years_stated(resume, current_year),
-    ) && stated < required
+    if let (Some(required), Some(stated)) = (years_required(description), resume.years)
+        && stated < required
     {
         score = score.min(40);
         gate = Some((required, stated));
@@ -571,17 +615,17 @@ mod tests {
 
     #[test]
     fn an_empty_resume_scores_zero() {
-        let s = score(&corpus(), "  \n ", BACKEND_TITLE, BACKEND_DESC, 2026);
+        let s = score_text(&corpus(), "  \n ", BACKEND_TITLE, BACKEND_DESC, 2026);
         assert_eq!((s.score, s.reason.as_str()), (0, "resume empty"));
     }
 
     #[test]
     fn a_resume_ranks_its_own_field_first() {
         let c = corpus();
-        let backend_backend = score(&c, BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
-        let backend_mech = score(&c, BACKEND_RESUME, MECH_TITLE, MECH_DESC, 2026);
-        let mech_mech = score(&c, MECH_RESUME, MECH_TITLE, MECH_DESC, 2026);
-        let mech_backend = score(&c, MECH_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
+        let backend_backend = score_text(&c, BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
+        let backend_mech = score_text(&c, BACKEND_RESUME, MECH_TITLE, MECH_DESC, 2026);
+        let mech_mech = score_text(&c, MECH_RESUME, MECH_TITLE, MECH_DESC, 2026);
+        let mech_backend = score_text(&c, MECH_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
         assert!(backend_backend.score >= 80, "{backend_backend:?}");
         assert!(mech_mech.score >= 75, "{mech_mech:?}");
         assert!(backend_mech.score <= 15, "{backend_mech:?}");
@@ -592,7 +636,7 @@ mod tests {
 
     #[test]
     fn the_reason_names_matched_and_missing_terms() {
-        let s = score(
+        let s = score_text(
             &corpus(),
             "Backend Engineer\nRust and PostgreSQL, 6 years.",
             BACKEND_TITLE,
@@ -615,11 +659,11 @@ mod tests {
     fn too_few_years_cap_the_score() {
         let junior = "Backend Engineer\n2 years of experience. Rust, Go, Kubernetes, AWS, \
                       PostgreSQL, Redis, Kafka, Terraform, gRPC, microservices, distributed systems.";
-        let s = score(&corpus(), junior, BACKEND_TITLE, BACKEND_DESC, 2026);
+        let s = score_text(&corpus(), junior, BACKEND_TITLE, BACKEND_DESC, 2026);
         assert_eq!(s.score, 40, "{s:?}");
         assert!(s.reason.contains("5+ years"), "{}", s.reason);
         // Stated through a year range instead: 2017 – present is 9 years, enough.
-        let s = score(&corpus(), BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
+        let s = score_text(&corpus(), BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
         assert!(s.score > 40, "{s:?}");
     }
 
@@ -628,8 +672,8 @@ mod tests {
         let c =
             Corpus::from_listings([("A", "sql rust"), ("B", "sql"), ("C", "sql"), ("D", "sql")]);
         assert!(c.idf("rust") > c.idf("sql"));
-        let with_rare = score(&c, "Engineer\nrust", "Engineer", "sql rust", 2026);
-        let with_common = score(&c, "Engineer\nsql", "Engineer", "sql rust", 2026);
+        let with_rare = score_text(&c, "Engineer\nrust", "Engineer", "sql rust", 2026);
+        let with_common = score_text(&c, "Engineer\nsql", "Engineer", "sql rust", 2026);
         assert!(
             with_rare.score > with_common.score,
             "{with_rare:?} {with_common:?}"
@@ -639,8 +683,8 @@ mod tests {
     #[test]
     fn scores_are_deterministic_and_spread() {
         let c = corpus();
-        let a = score(&c, BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
-        let b = score(&c, BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
+        let a = score_text(&c, BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
+        let b = score_text(&c, BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC, 2026);
         assert_eq!(a, b);
         let all: Vec<i16> = [
             (BACKEND_RESUME, BACKEND_TITLE, BACKEND_DESC),
@@ -649,7 +693,7 @@ mod tests {
             (MECH_RESUME, BACKEND_TITLE, BACKEND_DESC),
         ]
         .iter()
-        .map(|(r, t, d)| score(&c, r, t, d, 2026).score)
+        .map(|(r, t, d)| score_text(&c, r, t, d, 2026).score)
         .collect();
         let (min, max) = (all.iter().min(), all.iter().max());
         assert!(

@@ -296,7 +296,8 @@ pub async fn run(
     }
 
     let corpus = corpus.get(db).await?;
-    let year = Utc::now().year();
+    let prepared = keyword::Resume::new(&resume, Utc::now().year());
+    let prepared = &prepared;
     let resume = resume.as_str();
     let mut scores = futures::stream::iter(due)
         .map(|listing| {
@@ -306,10 +307,9 @@ pub async fn run(
                 let keyword = |note: Option<&LlmError>| {
                     let k = keyword::score(
                         &corpus,
-                        resume,
+                        prepared,
                         &listing.title,
                         listing.description.as_deref().unwrap_or(""),
-                        year,
                     );
                     let reason = match note {
                         Some(e) => truncate_chars(

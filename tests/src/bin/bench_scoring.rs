@@ -189,6 +189,7 @@ async fn main() -> anyhow::Result<()> {
             .iter()
             .map(|l| (l.title.as_str(), l.description.as_deref().unwrap_or(""))),
     );
+    let resume = keyword::Resume::new(RESUME, 2026);
     let started = Instant::now();
     let mut scored = 0usize;
     let mut checksum = 0i64;
@@ -196,10 +197,9 @@ async fn main() -> anyhow::Result<()> {
         for l in &stored {
             let s = keyword::score(
                 &corpus,
-                RESUME,
+                &resume,
                 &l.title,
                 l.description.as_deref().unwrap_or(""),
-                2026,
             );
             checksum += i64::from(s.score);
             scored += 1;
