@@ -1,8 +1,9 @@
 //! `saveResume`, `matchedJobs`, `setMatchStatus` and `jobListings`: what a job seeker sees.
 //!
 //! Lists page by keyset cursors (opaque hex of the sort key and the listing id), so inserts
-//! between two pages neither repeat nor skip a row. Listings and their categories are loaded
-//! in batches per request ([`Loaders`]), never one query per row.
+//! between two pages neither repeat nor skip a row. A page of matches is read with its
+//! listings in one join; other listings and the categories of listings are loaded in batches
+//! per request ([`Loaders`]), never one query per row.
 
 use std::collections::HashMap;
 
@@ -176,14 +177,21 @@ impl JobListing {
 
 /// A listing scored for the signed-in user.
 #[derive(Debug, Clone)]
-pub struct Match(pub user_job_match::Model);
+pub struct Match {
+    pub row: user_job_match::Model,
+    /// The listing when it was read with the match (one join for a whole page).
+    pub job: Option<job_listing::Model>,
+}
 
 /// A listing scored for the signed-in user.
 #[Object]
 impl Match {
     async fn job(&self, ctx: &Context<'_>) -> ApiResult<JobListing> {
+        if let Some(job) = &self.job {
+            return Ok(JobListing(job.clone()));
+        }
         ctx.data_unchecked::<DataLoader<Loaders>>()
-            .load_one(ListingId(self.0.job_listing_id))
+            .load_one(ListingId(self.row.job_listing_id))
             .await
             .map_err(ApiError::internal)?
             .map(JobListing)
@@ -191,27 +199,27 @@ impl Match {
     }
     /// 0 to 100.
     async fn score(&self) -> i32 {
-        self.0.match_score.value()
+        self.row.match_score.value()
     }
     /// Why, citing the resume (at most 300 characters).
     async fn reason(&self) -> &str {
-        &self.0.match_reason
+        &self.row.match_reason
     }
     async fn matched_skills(&self) -> &[String] {
-        &self.0.matched_skills.0
+        &self.row.matched_skills.0
     }
     async fn missing_skills(&self) -> &[String] {
-        &self.0.missing_skills.0
+        &self.row.missing_skills.0
     }
     async fn method(&self) -> ScoreMethod {
-        self.0.method.into()
+        self.row.method.into()
     }
     /// The user's own status.
     async fn status(&self) -> MatchStatus {
-        self.0.status.into()
+        self.row.status.into()
     }
     async fn scored_at(&self) -> DateTime<Utc> {
-        self.0.scored_at
+        self.row.scored_at
     }
 }
 
@@ -430,19 +438,24 @@ impl MatchQuery {
                 .order_by_desc(user_job_match::Column::Id),
             MatchSort::Newest => query.order_by_desc(user_job_match::Column::JobListingId),
         };
-        let mut rows = query.limit(limit + 1).all(db).await?;
+        // The page's listings come in the same query.
+        let mut rows = query
+            .find_also_related(job_listing::Entity)
+            .limit(limit + 1)
+            .all(db)
+            .await?;
         let has_next_page = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         let edges: Vec<MatchEdge> = rows
             .into_iter()
-            .map(|m| MatchEdge {
+            .map(|(m, job)| MatchEdge {
                 cursor: match sort {
                     MatchSort::ScoreDesc => {
                         encode_cursor(kind, i64::from(m.match_score.value()), m.id)
                     }
                     MatchSort::Newest => encode_cursor(kind, 0, m.job_listing_id),
                 },
-                node: Match(m),
+                node: Match { row: m, job },
             })
             .collect();
         Ok(MatchedJobs {
@@ -611,7 +624,7 @@ impl MatchMutation {
             .filter(user_job_match::Column::JobListingId.eq(listing_id))
             .one(db)
             .await?
-            .map(Match)
+            .map(|row| Match { row, job: None })
             .ok_or_else(not_found)
     }
 }

@@ -450,7 +450,12 @@ pub fn score_text(
     description: &str,
     current_year: i32,
 ) -> KeywordScore {
-    score(corpus, &Resume::new(resume, current_year), title, description)
+    score(
+        corpus,
+        &Resume::new(resume, current_year),
+        title,
+        description,
+    )
 }
 
 /// Scores a prepared resume against a listing; see the module docs.
@@ -471,16 +476,8 @@ pub fn score(corpus: &Corpus, resume: &Resume, title: &str, description: &str) -
         .iter()
         .filter(|(_, phrase)| listing.has(phrase))
         .map(|(term, phrase)| {
-            let boost = if title_text.has(phrase) {
-                2.0
-            } else {
-                1.0
-            };
-            (
-                *term,
-                corpus.idf(term) * boost,
-                resume.text.has(phrase),
-            )
+            let boost = if title_text.has(phrase) { 2.0 } else { 1.0 };
+            (*term, corpus.idf(term) * boost, resume.text.has(phrase))
         })
         .collect();
     terms.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
