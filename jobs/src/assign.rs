@@ -131,8 +131,8 @@ pub fn keyword_match(resume: &str, categories: &[search_category::Model]) -> Key
     }
 }
 
-/// Seniority and filler words a generic category slug leaves out.
-const SENIORITY: [&str; 14] = [
+/// Seniority and filler words a generic category slug (and a title comparison) leaves out.
+pub const SENIORITY: [&str; 14] = [
     "senior",
     "sr",
     "junior",
@@ -633,53 +633,9 @@ mod tests {
         }
     }
 
-    /// The seeded defaults' keywords, plus an admin's data_engineer where a test adds it.
+    /// The seeded defaults, as stored.
     fn defaults() -> Vec<search_category::Model> {
-        vec![
-            category(
-                1,
-                "software_engineer",
-                &[
-                    "software engineer",
-                    "software developer",
-                    "software engineering",
-                    "backend engineer",
-                    "backend developer",
-                    "frontend engineer",
-                    "full stack",
-                    "web developer",
-                    "programmer",
-                    "devops engineer",
-                ],
-            ),
-            category(
-                2,
-                "data_scientist",
-                &[
-                    "data scientist",
-                    "data science",
-                    "machine learning",
-                    "machine learning engineer",
-                    "ml engineer",
-                ],
-            ),
-            category(
-                3,
-                "mechanical_engineer",
-                &[
-                    "mechanical engineer",
-                    "mechanical engineering",
-                    "mechanical design",
-                    "design engineer",
-                    "cad",
-                ],
-            ),
-            category(
-                4,
-                "product_manager",
-                &["product manager", "product management", "product owner"],
-            ),
-        ]
+        crate::catalog::default_models()
     }
 
     fn confident_slug(text: &str, categories: &[search_category::Model]) -> Option<String> {

@@ -118,6 +118,28 @@ const DEFAULTS: [Default4; 4] = [
     },
 ];
 
+/// The defaults as stored rows with ids 1 to 4, for unit tests of what reads categories.
+#[cfg(test)]
+pub(crate) fn default_models() -> Vec<search_category::Model> {
+    let now = Utc::now();
+    DEFAULTS
+        .iter()
+        .zip(1..)
+        .map(|(d, id)| search_category::Model {
+            id,
+            slug: d.slug.parse().expect("a valid default slug"),
+            name: d.name.to_owned(),
+            search_terms: owned(d.search_terms),
+            keywords: owned(d.keywords),
+            location: None,
+            is_active: true,
+            origin: CategoryOrigin::Seed,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect()
+}
+
 fn owned(items: &[&str]) -> StringList {
     StringList(items.iter().map(|s| (*s).to_owned()).collect())
 }

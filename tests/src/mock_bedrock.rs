@@ -166,13 +166,8 @@ impl MockBedrock {
                 },
             ),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the mock");
-        let port = listener.local_addr().expect("address").port();
-        tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: crate::mock_boards::serve_locally(app).await,
             state,
         }
     }

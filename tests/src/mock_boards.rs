@@ -114,13 +114,8 @@ impl MockBoards {
                 async move { answer(&state, method, uri, headers, body).await }
             },
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the mock");
-        let port = listener.local_addr().expect("address").port();
-        tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url: serve_locally(app).await,
             state,
         }
     }
@@ -204,6 +199,17 @@ async fn answer(
         response = response.header(k, v);
     }
     response.body(Body::from(reply.body)).unwrap_or_default()
+}
+
+/// Serves `app` on a random port of 127.0.0.1 until the test's runtime ends; returns
+/// `http://127.0.0.1:PORT`.
+pub async fn serve_locally(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a local mock");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://127.0.0.1:{port}")
 }
 
 /// A fixture file from `jobs/fixtures/`.

@@ -341,6 +341,13 @@ fn page_size(first: Option<i32>) -> ApiResult<u64> {
     Ok(first as u64)
 }
 
+/// The first `limit` of `rows` (read with one extra), and whether there are more.
+fn split_page<T>(mut rows: Vec<T>, limit: u64) -> (Vec<T>, bool) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    (rows, more)
+}
+
 fn bad_cursor() -> ApiError {
     ApiError::Validation {
         field: "after",
@@ -439,13 +446,12 @@ impl MatchQuery {
             MatchSort::Newest => query.order_by_desc(user_job_match::Column::JobListingId),
         };
         // The page's listings come in the same query.
-        let mut rows = query
+        let rows = query
             .find_also_related(job_listing::Entity)
             .limit(limit + 1)
             .all(db)
             .await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
+        let (rows, has_next_page) = split_page(rows, limit);
         let edges: Vec<MatchEdge> = rows
             .into_iter()
             .map(|(m, job)| MatchEdge {
@@ -549,13 +555,12 @@ impl MatchQuery {
             let (_, id) = decode_cursor('l', after)?;
             query = query.filter(job_listing::Column::Id.lt(id));
         }
-        let mut rows = query
+        let rows = query
             .order_by_desc(job_listing::Column::Id)
             .limit(limit + 1)
             .all(db)
             .await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
+        let (rows, has_next_page) = split_page(rows, limit);
         let edges: Vec<JobListingEdge> = rows
             .into_iter()
             .map(|l| JobListingEdge {

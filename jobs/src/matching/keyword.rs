@@ -220,46 +220,11 @@ pub const LEXICON: &[&str] = &[
     "technical leadership",
 ];
 
-/// Words that say nothing about the role in a title.
+/// Words that say nothing about the role in a title, beside the seniority words
+/// ([`crate::assign::SENIORITY`]).
 const TITLE_FILLER: &[&str] = &[
-    "senior",
-    "sr",
-    "junior",
-    "jr",
-    "lead",
-    "principal",
-    "staff",
-    "head",
-    "of",
-    "and",
-    "the",
-    "a",
-    "an",
-    "i",
-    "ii",
-    "iii",
-    "iv",
-    "remote",
-    "hybrid",
-    "onsite",
-    "m",
-    "f",
-    "d",
-    "w",
-    "x",
-    "for",
-    "in",
-    "at",
-    "with",
-    "to",
-    "full",
-    "time",
-    "part",
-    "contract",
-    "intern",
-    "level",
-    "mid",
-    "entry",
+    "of", "and", "the", "a", "an", "ii", "iii", "iv", "remote", "hybrid", "onsite", "m", "f", "d",
+    "w", "x", "for", "in", "at", "with", "to", "full", "time", "part", "contract", "mid",
 ];
 
 /// Document frequencies of the lexicon terms over stored listings.
@@ -435,7 +400,11 @@ fn years_required(text: &str) -> Option<u32> {
 fn significant_title_words(title: &str) -> Vec<String> {
     let mut out: Vec<String> = words(title)
         .into_iter()
-        .filter(|w| !TITLE_FILLER.contains(&w.as_str()) && w.chars().any(char::is_alphabetic))
+        .filter(|w| {
+            !TITLE_FILLER.contains(&w.as_str())
+                && !crate::assign::SENIORITY.contains(&w.as_str())
+                && w.chars().any(char::is_alphabetic)
+        })
         .collect();
     out.dedup();
     out
