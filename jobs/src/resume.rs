@@ -2,11 +2,11 @@
 
 use chrono::Utc;
 use entity::{AssignmentStatus, InvalidValue, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use sha2::{Digest, Sha256};
 
+use crate::Result;
 use crate::queue::{AssignCategory, Queue};
-use crate::{Error, Result};
 
 /// Fewest characters a resume may have (not counting surrounding whitespace).
 pub const MIN_CHARS: usize = 50;
@@ -57,21 +57,18 @@ pub fn hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Stores the resume of `user_id`. When the text changed (or the last assignment failed or
-/// never started), the assignment becomes PENDING and `AssignCategory` is queued for the new
-/// hash; saving the same text again changes nothing. If queueing fails the state is FAILED with
+/// Stores the resume of `user` (the row the caller's request loaded). When the text changed
+/// (or the last assignment failed or never started), the assignment becomes PENDING and
+/// `AssignCategory` is queued for the new hash; saving the same text again changes nothing. If queueing fails the state is FAILED with
 /// the reason, and saving again retries.
 pub async fn save(
     db: &DatabaseConnection,
     queue: &Queue,
-    user_id: i64,
+    user: user::Model,
     text: &str,
 ) -> Result<user::Model> {
     let text = validate(text)?;
-    let user = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::NotFound("the account no longer exists".into()))?;
+    let user_id = user.id;
     let new_hash = hash(text);
     let unchanged = user.resume_hash.as_deref() == Some(new_hash.as_str());
     if unchanged

@@ -104,8 +104,23 @@ async fn a_resume_saved_twice_quickly_ends_with_the_newest(backend: Backend) {
     app.data(SAVE, json!({ "t": BACKEND }), Some(&token)).await;
     let a = settled(&app, &token).await;
     assert_eq!(a["category"]["slug"], "software_engineer");
-    // Give a stale job time to (wrongly) land, then check again.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The first resume's job, delivered now (late, or again), changes nothing.
+    let user = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq("quick@example.com"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the user");
+    let stale = jobs::assign::run(
+        &app.db,
+        None,
+        &app.config.assign,
+        user.id,
+        &jobs::resume::hash(MECHANICAL.trim()),
+    )
+    .await
+    .expect("the stale job runs");
+    assert_eq!(stale, jobs::assign::Outcome::Stale);
     let a = settled(&app, &token).await;
     assert_eq!(a["category"]["slug"], "software_engineer");
     assert_eq!(a["method"], "KEYWORD");

@@ -7,11 +7,11 @@ use jobs::llm::{BedrockAuth, BedrockConfig, BedrockLlm, Llm, LlmError, Tool, Too
 use serde_json::json;
 use tests::mock_bedrock::{API_KEY, BedrockReply, MODEL_ID, MockBedrock};
 
-fn config(mock: &MockBedrock) -> BedrockConfig {
+fn config(endpoint: &str) -> BedrockConfig {
     BedrockConfig {
         region: "us-east-1".into(),
         model_id: MODEL_ID.into(),
-        endpoint_url: Some(mock.endpoint.clone()),
+        endpoint_url: Some(endpoint.to_owned()),
         auth: BedrockAuth::ApiKey(API_KEY.into()),
         concurrency: 4,
         max_tokens: 512,
@@ -51,7 +51,7 @@ async fn the_request_forces_the_tool_and_the_tool_output_is_found_after_text() {
         json!({"score": 87}),
         Some("Let me think about this candidate first."),
     )]);
-    let llm = BedrockLlm::new(&config(&mock)).await;
+    let llm = BedrockLlm::new(&config(&mock.endpoint)).await;
     let tool = tool();
     let reply = llm
         .call_tool(ToolRequest {
@@ -100,7 +100,7 @@ async fn access_keys_sign_the_request() {
             access_key_id: "AKIDEXAMPLE".into(),
             secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
         },
-        ..config(&mock)
+        ..config(&mock.endpoint)
     })
     .await;
     call(&llm).await.expect("answer");
@@ -128,7 +128,7 @@ type Case = (
 #[tokio::test]
 async fn every_failure_is_a_typed_error() {
     let mock = MockBedrock::start().await;
-    let llm = BedrockLlm::new(&config(&mock)).await;
+    let llm = BedrockLlm::new(&config(&mock.endpoint)).await;
     let throttled = || {
         BedrockReply::error(
             429,
@@ -228,7 +228,7 @@ async fn every_failure_is_a_typed_error() {
 #[tokio::test]
 async fn throttling_and_5xx_are_retried_before_giving_up() {
     let mock = MockBedrock::start().await;
-    let llm = BedrockLlm::new(&config(&mock)).await;
+    let llm = BedrockLlm::new(&config(&mock.endpoint)).await;
     for first in [
         BedrockReply::error(429, "ThrottlingException", "Too many requests"),
         BedrockReply::error(503, "ServiceUnavailableException", "try again"),
@@ -252,12 +252,7 @@ async fn a_refused_connection_is_unavailable() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
         l.local_addr().expect("addr").port()
     };
-    let mock = MockBedrock::start().await;
-    let llm = BedrockLlm::new(&BedrockConfig {
-        endpoint_url: Some(format!("http://127.0.0.1:{port}")),
-        ..config(&mock)
-    })
-    .await;
+    let llm = BedrockLlm::new(&config(&format!("http://127.0.0.1:{port}"))).await;
     let err = call(&llm).await.expect_err("nothing listens");
     assert!(matches!(err, LlmError::Unavailable(_)), "{err:?}");
 }

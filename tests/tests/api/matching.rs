@@ -1,7 +1,6 @@
 //! End to end: a collector run through the queue → a user's resume → assignment → matches in
 //! `matchedJobs`, scored by the keyword scorer (LLM off) or the Bedrock mock (LLM on).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -310,8 +309,6 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
                 .starts_with("Keyword score (throttled)")
         );
     }
-    let distinct: HashSet<i64> = scores(&m).into_iter().collect();
-    assert!(!distinct.is_empty());
     app.stop().await.expect("stops");
 }
 
