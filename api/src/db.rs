@@ -42,23 +42,15 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result
 /// Key of the Postgres advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x6a6f_6263_6f6c; // "jobcol"
 
-/// Applies pending migrations. On Postgres one process at a time migrates, under an advisory
-/// lock held on a dedicated connection; the others wait and then find nothing to do. SQLite
-/// serializes writers itself: a process that loses the race finds the work done and retries.
+/// Applies pending migrations, one process at a time: on Postgres under an advisory lock held
+/// on a dedicated connection, on SQLite under an OS file lock beside the database file (its
+/// migrations are not transactional, so another process must never see one half applied). The
+/// processes that waited then find nothing to do.
 pub async fn migrate(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
     let failed = |e: DbErr| anyhow::anyhow!("migration failed: {e}");
     if db.get_database_backend() != DbBackend::Postgres {
-        for attempt in 0..5u32 {
-            match Migrator::up(db, None).await {
-                Ok(()) => return Ok(()),
-                Err(e) if attempt == 4 => return Err(failed(e)),
-                Err(e) => {
-                    tracing::debug!(error = %e, attempt, "migration raced another process; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                }
-            }
-        }
-        return Ok(());
+        let _lock = jobs::setup_lock::acquire(&config.database_url).await?;
+        return Migrator::up(db, None).await.map_err(failed);
     }
     let mut options = ConnectOptions::new(config.database_url.clone());
     options

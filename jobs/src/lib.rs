@@ -4,6 +4,7 @@
 //! - [`collect`]: a collector run — fan-out per category, global dedup, batch upsert.
 //! - [`error`]: the crate's one error type, with variants a caller can act on.
 //! - [`queue`]: background jobs on apalis — the collector run, workers, one run at a time.
+//! - [`setup_lock`]: one process at a time migrates a SQLite database.
 //! - [`sources`]: the job boards, their parsers, and the polite HTTP policy they share.
 //!
 //! Later parts (sources, collect runs, LLM, matching, queue) live beside these, each with its
@@ -17,6 +18,7 @@ pub mod llm;
 pub mod matching;
 pub mod queue;
 pub mod resume;
+pub mod setup_lock;
 pub mod sources;
 
 pub use error::{Error, Result};

@@ -218,6 +218,7 @@ impl Queue {
                     .connect_with(options.busy_timeout(Duration::from_secs(10)))
                     .await
                     .map_err(queue_error)?;
+                let _lock = crate::setup_lock::acquire(database_url).await?;
                 SqliteStorage::<()>::setup(&pool)
                     .await
                     .map_err(queue_error)?;
