@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use entity::Email;
 use jobs::assign::AssignConfig;
 use jobs::collect::CollectConfig;
 use jobs::llm::{BedrockAuth, BedrockConfig};
@@ -42,6 +41,7 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     pub auth: AuthConfig,
     pub graphql: GraphqlConfig,
+    pub http: HttpConfig,
     pub log_format: LogFormat,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
@@ -61,6 +61,8 @@ pub struct Config {
     pub assign: AssignConfig,
     /// Match scoring.
     pub matching: MatchConfig,
+    /// Settings that were given but are not used, each with why: logged at start.
+    pub warnings: Vec<String>,
 }
 
 /// Accounts and tokens.
@@ -69,18 +71,66 @@ pub struct AuthConfig {
     /// HS256 signing secret; `None` only in development (a random one is made per process).
     pub jwt_secret: Option<String>,
     pub token_ttl: Duration,
-    /// Accounts with these emails are admins.
-    pub admin_emails: Vec<Email>,
-    /// Failed logins allowed per email and window before `RATE_LIMITED` (0 = no limit).
-    pub login_max_failures: u32,
-    pub login_failure_window: Duration,
+    pub login: LoginLimits,
 }
 
-/// Limits on incoming GraphQL operations.
+/// How failed logins are throttled (0 turns a limit off).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// `LOGIN_MAX_FAILURES`: failures per (email, client address) within the window.
+    pub max_failures: u32,
+    /// `LOGIN_FAILURE_WINDOW_SECONDS`.
+    pub window: Duration,
+    /// `LOGIN_IP_MAX_FAILURES`: failures per client address (any email) within the window.
+    pub ip_max_failures: u32,
+    /// `LOGIN_EMAIL_MAX_FAILURES_PER_MINUTE`: failures per email from all addresses within a
+    /// minute: a short cap on spread-out guessing that never locks the owner out for long.
+    pub email_max_failures_per_minute: u32,
+    /// `LOGIN_THROTTLE_MAX_ENTRIES`: counters kept in memory at most.
+    pub max_entries: usize,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            max_failures: 10,
+            window: Duration::from_secs(900),
+            ip_max_failures: 100,
+            email_max_failures_per_minute: 30,
+            max_entries: 100_000,
+        }
+    }
+}
+
+/// Limits on incoming GraphQL operations, measured before they are validated.
 #[derive(Debug, Clone, Copy)]
 pub struct GraphqlConfig {
+    /// `GRAPHQL_MAX_DEPTH`: field nesting.
     pub max_depth: usize,
+    /// `GRAPHQL_MAX_COMPLEXITY`: fields, with pages weighed by their size.
     pub max_complexity: usize,
+    /// `GRAPHQL_MAX_ALIASES`: aliased fields.
+    pub max_aliases: usize,
+    /// `GRAPHQL_MAX_TOKENS`: lexical tokens of the query text.
+    pub max_tokens: usize,
+    /// `GRAPHQL_INTROSPECTION`: introspection and "did you mean" suggestions.
+    pub introspection: bool,
+}
+
+/// Limits on HTTP connections and requests.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpConfig {
+    /// `HTTP_MAX_BODY_BYTES`: largest request body, and largest WebSocket message.
+    pub max_body_bytes: usize,
+    /// `HTTP_REQUEST_TIMEOUT_SECONDS`: a request, body and execution included.
+    pub request_timeout: Duration,
+    /// `HTTP_HEADER_TIMEOUT_SECONDS`: time to send a request's headers, and the longest an
+    /// idle connection is kept open.
+    pub header_timeout: Duration,
+    /// `HTTP_MAX_CONNECTIONS`: open connections (WebSockets included); more wait to be accepted.
+    pub max_connections: usize,
+    /// `WS_INIT_TIMEOUT_SECONDS`: a WebSocket must send `connection_init` within this.
+    pub ws_init_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -91,7 +141,6 @@ impl std::fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("bind_addr", &self.bind_addr)
             .field("jwt_secret_set", &self.auth.jwt_secret.is_some())
-            .field("admin_emails", &self.auth.admin_emails.len())
             .finish_non_exhaustive()
     }
 }
@@ -159,19 +208,16 @@ impl Config {
                 Some(_) => {}
             }
         }
-        let admin_emails = get("ADMIN_EMAILS")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty())
-                    .map(|e| {
-                        e.parse::<Email>()
-                            .map_err(|err| ConfigError(format!("ADMIN_EMAILS: {err}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let mut warnings = Vec::new();
+        if get("ADMIN_EMAILS").is_some() {
+            warnings.push(
+                "ADMIN_EMAILS is ignored: typing an address at registration proves nothing, so admins are made only with `jobcollector admin grant EMAIL`".to_owned(),
+            );
+        }
+        let secs = |name: &str, default: u64| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(parse(get(name), name, default)?))
+        };
+        let login_defaults = LoginLimits::default();
         let log_format = match get("LOG_FORMAT")
             .unwrap_or("text")
             .to_ascii_lowercase()
@@ -206,21 +252,67 @@ impl Config {
                 token_ttl: Duration::from_secs(
                     60 * parse::<u64>(get("JWT_TTL_MINUTES"), "JWT_TTL_MINUTES", 24 * 60)?,
                 ),
-                admin_emails,
-                login_max_failures: parse(get("LOGIN_MAX_FAILURES"), "LOGIN_MAX_FAILURES", 10)?,
-                login_failure_window: Duration::from_secs(parse(
-                    get("LOGIN_FAILURE_WINDOW_SECONDS"),
-                    "LOGIN_FAILURE_WINDOW_SECONDS",
-                    900,
-                )?),
+                login: LoginLimits {
+                    max_failures: parse(
+                        get("LOGIN_MAX_FAILURES"),
+                        "LOGIN_MAX_FAILURES",
+                        login_defaults.max_failures,
+                    )?,
+                    window: secs(
+                        "LOGIN_FAILURE_WINDOW_SECONDS",
+                        login_defaults.window.as_secs(),
+                    )?,
+                    ip_max_failures: parse(
+                        get("LOGIN_IP_MAX_FAILURES"),
+                        "LOGIN_IP_MAX_FAILURES",
+                        login_defaults.ip_max_failures,
+                    )?,
+                    email_max_failures_per_minute: parse(
+                        get("LOGIN_EMAIL_MAX_FAILURES_PER_MINUTE"),
+                        "LOGIN_EMAIL_MAX_FAILURES_PER_MINUTE",
+                        login_defaults.email_max_failures_per_minute,
+                    )?,
+                    max_entries: parse(
+                        get("LOGIN_THROTTLE_MAX_ENTRIES"),
+                        "LOGIN_THROTTLE_MAX_ENTRIES",
+                        login_defaults.max_entries,
+                    )?
+                    .max(100),
+                },
             },
             graphql: GraphqlConfig {
                 max_depth: parse(get("GRAPHQL_MAX_DEPTH"), "GRAPHQL_MAX_DEPTH", 12)?,
                 max_complexity: parse(
                     get("GRAPHQL_MAX_COMPLEXITY"),
                     "GRAPHQL_MAX_COMPLEXITY",
-                    2000,
+                    5000,
                 )?,
+                max_aliases: parse(get("GRAPHQL_MAX_ALIASES"), "GRAPHQL_MAX_ALIASES", 15)?,
+                max_tokens: parse(get("GRAPHQL_MAX_TOKENS"), "GRAPHQL_MAX_TOKENS", 1000)?,
+                introspection: parse_bool(
+                    get("GRAPHQL_INTROSPECTION"),
+                    "GRAPHQL_INTROSPECTION",
+                    app_env == AppEnv::Development,
+                )?,
+            },
+            http: HttpConfig {
+                max_body_bytes: parse(
+                    get("HTTP_MAX_BODY_BYTES"),
+                    "HTTP_MAX_BODY_BYTES",
+                    1024 * 1024,
+                )?
+                .max(1024),
+                request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECONDS", 30)?
+                    .max(Duration::from_secs(1)),
+                header_timeout: secs("HTTP_HEADER_TIMEOUT_SECONDS", 10)?
+                    .max(Duration::from_secs(1)),
+                max_connections: parse(
+                    get("HTTP_MAX_CONNECTIONS"),
+                    "HTTP_MAX_CONNECTIONS",
+                    1024usize,
+                )?
+                .max(1),
+                ws_init_timeout: secs("WS_INIT_TIMEOUT_SECONDS", 5)?.max(Duration::from_secs(1)),
             },
             log_format,
             shutdown_grace: Duration::from_secs(parse(
@@ -274,6 +366,7 @@ impl Config {
                 hours_old: parse(get("JOB_HOURS_OLD"), "JOB_HOURS_OLD", 72u32)?,
                 concurrency: parse(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", 8usize)?.max(1),
             },
+            warnings,
         })
     }
 
@@ -412,7 +505,7 @@ mod tests {
         for (k, v) in [
             ("BIND_ADDR", "nope"),
             ("LOG_FORMAT", "xml"),
-            ("ADMIN_EMAILS", "a@b.com,bad"),
+            ("GRAPHQL_INTROSPECTION", "sometimes"),
             ("AUTO_MIGRATE", "maybe"),
         ] {
             let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
@@ -421,14 +514,31 @@ mod tests {
     }
 
     #[test]
-    fn admin_emails_are_parsed_and_lowercased() {
-        let c = Config::from_map(&map(&[(
-            "ADMIN_EMAILS",
-            " Boss@Example.com, ops@example.org ,",
-        )]))
-        .expect("valid");
-        let emails: Vec<&str> = c.auth.admin_emails.iter().map(Email::as_str).collect();
-        assert_eq!(emails, ["boss@example.com", "ops@example.org"]);
+    fn admin_emails_make_no_admin_and_say_so() {
+        let c = Config::from_map(&map(&[("ADMIN_EMAILS", "boss@example.com")])).expect("valid");
+        assert!(c.warnings[0].contains("admin grant"), "{:?}", c.warnings);
+        assert!(
+            Config::from_map(&HashMap::new())
+                .expect("ok")
+                .warnings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn introspection_is_on_in_development_and_off_in_production() {
+        assert!(
+            Config::from_map(&HashMap::new())
+                .expect("dev")
+                .graphql
+                .introspection
+        );
+        let secret = "x".repeat(MIN_JWT_SECRET_LEN);
+        let prod = map(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)]);
+        assert!(!Config::from_map(&prod).expect("prod").graphql.introspection);
+        let mut on = prod.clone();
+        on.insert("GRAPHQL_INTROSPECTION".into(), "true".into());
+        assert!(Config::from_map(&on).expect("prod").graphql.introspection);
     }
 
     #[test]

@@ -28,6 +28,55 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
+/// A SQLite database file as it was when opened: its path and identity (device and inode).
+/// A running process keeps writing to the file it opened even after it is deleted or replaced,
+/// and those writes are gone at the next start; readiness compares the path with this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseFile {
+    path: std::path::PathBuf,
+    identity: (u64, u64),
+}
+
+impl DatabaseFile {
+    /// The file of a `sqlite://PATH[?…]` URL, if it is a file that exists.
+    pub fn of(url: &str) -> Option<Self> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path.is_empty() || path.contains(":memory:") {
+            return None;
+        }
+        let path = std::path::PathBuf::from(path);
+        let identity = identity(&path).ok()?;
+        Some(Self { path, identity })
+    }
+
+    /// `Err(why)` when the path no longer leads to the file that was opened.
+    pub fn check(&self) -> Result<(), String> {
+        match identity(&self.path) {
+            Ok(now) if now == self.identity => Ok(()),
+            Ok(_) => Err(format!(
+                "{} was replaced by another file",
+                self.path.display()
+            )),
+            Err(e) => Err(format!("{}: {e}", self.path.display())),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn identity(path: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(path: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    std::fs::metadata(path).map(|_| (0, 0))
+}
+
 /// Applies pending migrations, then seeds the default categories (both idempotent, and safe
 /// when several processes start at once).
 pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {

@@ -110,6 +110,17 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+/// The longest message sent back: messages may quote what the client sent (an id, a slug), and
+/// a 500 KB id is not echoed back whole.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+fn capped(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((at, _)) => format!("{}…", &message[..at]),
+    }
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         let code = err.code().as_str();
@@ -130,7 +141,7 @@ impl From<ApiError> for async_graphql::Error {
                 ("internal error".to_owned(), None)
             }
         };
-        async_graphql::Error::new(message).extend_with(|_, ext| {
+        async_graphql::Error::new(capped(message)).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = field {
                 ext.set("field", field);

@@ -48,7 +48,12 @@ pub async fn run_once(
             None
         }
     };
-    Ok(collect::collect(
+    // Claimed and kept alive like a worker's run, so a worker recovers it if this process dies.
+    let runs::Claim::Claimed(run) = runs::claim(db, run.id, config.queue.orphan_after).await?
+    else {
+        anyhow::bail!("run {} was taken by another process", run.id);
+    };
+    let work = collect::collect(
         db,
         &sources,
         &config.sources,
@@ -56,8 +61,16 @@ pub async fn run_once(
         run.id,
         progress,
         queue.as_ref(),
-    )
-    .await?)
+    );
+    match runs::with_heartbeat(db, run.id, config.queue.run_heartbeat(), work).await {
+        Ok(summary) => Ok(summary),
+        Err(e) => {
+            runs::fail(db, run.id, format!("the run failed: {e}"))
+                .await
+                .ok();
+            Err(e.into())
+        }
+    }
 }
 
 /// `pipeline --once`: one run; an error when every source failed. Without `--once`: a run
@@ -132,18 +145,22 @@ pub async fn import(
     .await?)
 }
 
-/// The import report: counts, then each bad row with its line.
+/// The import report: counts, then each bad row with its line and each refused listing.
 pub fn render_import(r: &ImportReport) -> String {
     let mut out = format!(
-        "read {} rows: {} bad, {} matched no category, {} unique, {} inserted\n",
+        "read {} rows: {} bad, {} matched no category, {} unique, {} inserted, {} refused\n",
         r.rows,
         r.bad.len(),
         r.unmatched,
         r.unique,
-        r.inserted
+        r.inserted,
+        r.rejected.len()
     );
     for (line, why) in &r.bad {
         out.push_str(&format!("line {line}: {why}\n"));
+    }
+    for why in &r.rejected {
+        out.push_str(&format!("refused {why}\n"));
     }
     out
 }

@@ -12,6 +12,8 @@ use crate::config::Config;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The SQLite file as opened, to notice it deleted or replaced; `None` on Postgres.
+    pub db_file: Option<crate::db::DatabaseFile>,
     pub keys: TokenKeys,
     pub login_throttle: Arc<LoginThrottle>,
     /// Where background jobs are queued.

@@ -29,6 +29,25 @@ impl InvalidValue {
     }
 }
 
+/// Refuses text that holds a control character other than a tab or a line break (NUL, escape,
+/// DEL, …): such text is never what a person typed, Postgres cannot store NUL, and SQLite's
+/// `LIKE` stops at it. The reason names the character.
+pub fn check_plain_text(field: &'static str, text: &str) -> Result<(), InvalidValue> {
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        None => Ok(()),
+        Some(c) => Err(InvalidValue::new(
+            field,
+            format!(
+                "must be plain text; it contains the control character U+{:04X}",
+                u32::from(c)
+            ),
+        )),
+    }
+}
+
 /// A search category's identifier: `^[a-z][a-z0-9_]{1,48}$` (2 to 49 characters).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, DeriveValueType)]
 #[sea_orm(value_type = "String")]
@@ -90,12 +109,14 @@ impl FromStr for Email {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = |why: &str| Err(InvalidValue::new("email", why));
-        let email = s.trim().to_lowercase();
+        let trimmed = s.trim();
+        // Measured before anything is copied: a megabyte of "email" is refused at once.
+        if trimmed.len() > 254 {
+            return bad("must be at most 254 characters");
+        }
+        let email = trimmed.to_lowercase();
         if email.is_empty() {
             return bad("must not be empty");
-        }
-        if email.len() > 254 {
-            return bad("must be at most 254 characters");
         }
         let Some((local, domain)) = email.split_once('@') else {
             return bad("must contain one @");

@@ -20,6 +20,7 @@ pub mod user_job_match;
 
 pub use domain::{
     CategorySlug, Email, InvalidValue, JobHash, RunErrorEntry, RunErrors, Score, StringList,
+    check_plain_text,
 };
 pub use enums::{
     AssignmentMethod, AssignmentStatus, CategoryOrigin, MatchStatus, Role, RunStatus, RunTrigger,

@@ -25,6 +25,11 @@ pub struct Model {
     pub listings_inserted: i32,
     pub users_queued_for_matching: i32,
     pub errors: RunErrors,
+    /// Refreshed by the worker running it; a RUNNING run whose heartbeat is older than
+    /// `QUEUE_ORPHAN_AFTER_SECONDS` has lost its worker.
+    pub heartbeat_at: Option<DateTimeUtc>,
+    /// How many times a worker has taken the run up (at most `JOB_MAX_RETRIES` + 1).
+    pub attempts: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -288,6 +288,7 @@ pub async fn retire(db: &DatabaseConnection, slug: &str) -> Result<search_catego
 }
 
 fn clean_name(name: &str) -> Result<String, InvalidValue> {
+    entity::check_plain_text("name", name)?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
         return Err(InvalidValue::new("name", "must not be empty"));
@@ -311,6 +312,7 @@ fn clean_list(field: &'static str, items: Vec<String>) -> Result<StringList, Inv
     }
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
+        entity::check_plain_text(field, &item)?;
         let item = item.split_whitespace().collect::<Vec<_>>().join(" ");
         if item.is_empty() {
             return Err(InvalidValue::new(field, "items must not be empty"));
@@ -332,6 +334,9 @@ fn clean_list(field: &'static str, items: Vec<String>) -> Result<StringList, Inv
 }
 
 fn clean_location(location: Option<String>) -> Result<Option<String>, InvalidValue> {
+    if let Some(l) = &location {
+        entity::check_plain_text("location", l)?;
+    }
     let Some(location) = location
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty())

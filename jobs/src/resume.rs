@@ -26,18 +26,7 @@ pub fn validate(text: &str) -> Result<&str, InvalidValue> {
             ),
         ));
     }
-    if let Some(c) = text
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(InvalidValue::new(
-            "text",
-            format!(
-                "the resume must be plain text; it contains the control character U+{:04X}",
-                u32::from(c)
-            ),
-        ));
-    }
+    entity::check_plain_text("text", text)?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(InvalidValue::new("text", "the resume is empty"));

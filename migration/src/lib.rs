@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_limit_active_runs;
 mod m20261126_000003_create_scheduler_slots;
+mod m20261201_000004_track_run_liveness;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_limit_active_runs::Migration),
             Box::new(m20261126_000003_create_scheduler_slots::Migration),
+            Box::new(m20261201_000004_track_run_liveness::Migration),
         ]
     }
 }

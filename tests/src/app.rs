@@ -11,7 +11,7 @@ use crate::database::{Backend, TestDatabase};
 
 /// The signing secret every test app uses, so tests can forge tokens on purpose.
 pub const TEST_JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
-/// An email listed in `ADMIN_EMAILS` of every test app.
+/// The email of the admin that [`TestApp::admin_token`] makes.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 /// A password that passes the rules.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -26,6 +26,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The configuration the app was built with.
     pub config: Config,
+    /// The app's shared state (its pool, keys, login throttle), for checking what it holds.
+    pub state: api::state::AppState,
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -39,7 +41,6 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ("DATABASE_URL", database_url),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("JWT_SECRET", TEST_JWT_SECRET),
-        ("ADMIN_EMAILS", ADMIN_EMAIL),
         ("DATABASE_MAX_CONNECTIONS", "5"),
         ("SHUTDOWN_GRACE_SECONDS", "5"),
         ("QUEUE_POLL_INTERVAL_MS", "50"),
@@ -84,7 +85,8 @@ async fn spawn_configured(
         .await
         .expect("application builds");
     let port = app.port();
-    let db = app.state().db.clone();
+    let state = app.state().clone();
+    let db = state.db.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stop_rx.await;
@@ -94,6 +96,7 @@ async fn spawn_configured(
         port,
         db,
         config,
+        state,
         http: reqwest::Client::new(),
         stop: Some(stop_tx),
         server: Some(server),
@@ -131,10 +134,29 @@ impl TestApp {
             .expect("request reaches the app")
     }
 
+    /// A client whose connections come from `source` (any 127.0.0.0/8 address reaches the app
+    /// on loopback), to act as another client address.
+    pub fn client_from(source: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(source.parse::<std::net::IpAddr>().expect("an IP address"))
+            .build()
+            .expect("a client")
+    }
+
     /// Posts an operation and returns the whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
-        let mut request = self
-            .http
+        self.graphql_from(&self.http, query, variables, token).await
+    }
+
+    /// [`TestApp::graphql`] through `client` (say, one from [`TestApp::client_from`]).
+    pub async fn graphql_from(
+        &self,
+        client: &reqwest::Client,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> Value {
+        let mut request = client
             .post(format!("{}/graphql", self.address))
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
@@ -167,9 +189,14 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Registers the configured admin and returns its token.
+    /// Registers [`ADMIN_EMAIL`], grants it the admin role as `jobcollector admin grant` does,
+    /// and returns its token.
     pub async fn admin_token(&self) -> String {
-        self.register(ADMIN_EMAIL).await
+        let token = self.register(ADMIN_EMAIL).await;
+        api::auth::accounts::grant_admin(&self.db, ADMIN_EMAIL)
+            .await
+            .expect("grant the admin role");
+        token
     }
 
     /// Polls `pipelineRun(id)` as `token` until the run has ended (SUCCEEDED, PARTIAL or

@@ -1,5 +1,7 @@
 //! Registering, signing in, and granting the admin role.
 
+use std::net::IpAddr;
+
 use chrono::Utc;
 use entity::{AssignmentStatus, Email, Role, user};
 use sea_orm::{
@@ -19,27 +21,22 @@ pub struct Session {
     pub user: user::Model,
 }
 
-/// Creates an account. Emails listed as admins get the admin role.
+/// Creates an account, always with the user role: typing an address proves nothing, so admins
+/// are made only by [`grant_admin`] (`jobcollector admin grant`).
 pub async fn register(
     db: &DatabaseConnection,
     keys: &TokenKeys,
-    admin_emails: &[Email],
     email: &str,
     password_text: String,
 ) -> ApiResult<Session> {
     let email: Email = email.parse()?;
     password::check_rules(&password_text)?;
-    let role = if admin_emails.contains(&email) {
-        Role::Admin
-    } else {
-        Role::User
-    };
     let password_hash = password::hash(password_text).await?;
     let now = Utc::now();
     let row = user::ActiveModel {
         email: Set(email),
         password_hash: Set(password_hash),
-        role: Set(role),
+        role: Set(Role::User),
         category_status: Set(AssignmentStatus::None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -58,28 +55,28 @@ pub async fn register(
     Ok(Session { token, user })
 }
 
-/// Signs in. Unknown emails and wrong passwords fail the same way, in the same time.
-/// After too many failures for one email, `RATE_LIMITED` until the throttle's window ends.
+/// Signs in from `client`. Unknown emails and wrong passwords fail the same way, in the same
+/// time. Something that is not an email is a VALIDATION error, checked before anything is
+/// remembered. After too many failures ([`LoginThrottle`]), `RATE_LIMITED` until the window ends.
 pub async fn login(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     throttle: &LoginThrottle,
     email: &str,
     password_text: String,
+    client: IpAddr,
 ) -> ApiResult<Session> {
-    let key = email.trim().to_lowercase();
-    throttle.check(&key).map_err(|wait| ApiError::RateLimited {
-        retry_after_secs: wait.as_secs().max(1),
-    })?;
-    let found = match email.parse::<Email>() {
-        Ok(email) => {
-            user::Entity::find()
-                .filter(user::Column::Email.eq(email))
-                .one(db)
-                .await?
-        }
-        Err(_) => None,
-    };
+    let email: Email = email.parse()?;
+    let key = email.as_str();
+    throttle
+        .check(key, client)
+        .map_err(|wait| ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        })?;
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.clone()))
+        .one(db)
+        .await?;
     let matched = match &found {
         Some(user) => password::verify(password_text, user.password_hash.clone()).await?,
         None => {
@@ -88,10 +85,10 @@ pub async fn login(
         }
     };
     let Some(user) = found.filter(|_| matched) else {
-        throttle.record_failure(&key);
+        throttle.record_failure(key, client);
         return Err(ApiError::Unauthenticated(LOGIN_FAILED));
     };
-    throttle.reset(&key);
+    throttle.reset(key, client);
     let token = keys.issue(user.id)?;
     Ok(Session { token, user })
 }
@@ -116,22 +113,4 @@ pub async fn grant_admin(db: &DatabaseConnection, email: &str) -> ApiResult<()> 
         )));
     }
     Ok(())
-}
-
-/// Promotes existing accounts whose emails are in `ADMIN_EMAILS` (run at start), so adding an
-/// email to the list works for accounts made before. Returns how many were promoted.
-pub async fn promote_configured_admins(
-    db: &DatabaseConnection,
-    admin_emails: &[Email],
-) -> ApiResult<u64> {
-    if admin_emails.is_empty() {
-        return Ok(0);
-    }
-    let updated = user::Entity::update_many()
-        .col_expr(user::Column::Role, Expr::value(Role::Admin.as_str()))
-        .filter(user::Column::Email.is_in(admin_emails.iter().cloned()))
-        .filter(user::Column::Role.ne(Role::Admin))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected)
 }

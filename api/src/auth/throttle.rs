@@ -1,72 +1,164 @@
-//! Slows password guessing: after `LOGIN_MAX_FAILURES` failed logins for one email within
-//! `LOGIN_FAILURE_WINDOW_SECONDS`, further attempts for it are refused until the window ends.
+//! Slows password guessing without letting anyone lock an owner out.
 //!
-//! Kept in process memory: each API process counts on its own, which bounds guessing per
-//! process without a shared store.
+//! Three counters of failed logins, each within its own window:
+//! - per (email, client address): `LOGIN_MAX_FAILURES` per `LOGIN_FAILURE_WINDOW_SECONDS`. A
+//!   guesser from one address is stopped; the owner from their own address still gets in.
+//! - per client address, whatever the email: `LOGIN_IP_MAX_FAILURES` per window, against one
+//!   address trying many accounts (password spraying).
+//! - per email from every address: `LOGIN_EMAIL_MAX_FAILURES_PER_MINUTE` within one minute, a
+//!   short cap on guessing spread over many addresses; it lifts a minute later.
+//!
+//! Keys are hashes (a random key per process), so an entry has a fixed size whatever the client
+//! sends; each counter keeps at most `LOGIN_THROTTLE_MAX_ENTRIES` entries, dropping expired ones
+//! first and then the oldest tenth. IPv6 clients are counted per /64, the block one subscriber
+//! usually holds. Kept in process memory: each API process counts on its own.
 
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Entries kept before expired ones are swept out.
-const SWEEP_AT: usize = 10_000;
+use crate::config::LoginLimits;
 
-/// Failure counts per email.
+/// The window of the per-email cap across addresses.
+const EMAIL_WINDOW: Duration = Duration::from_secs(60);
+
+/// Failure counts.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    limits: LoginLimits,
+    hasher: RandomState,
+    counters: Mutex<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    pair: Window,
+    address: Window,
+    email: Window,
+}
+
+/// Failures per key since the key's window started.
+#[derive(Debug, Default)]
+struct Window {
+    entries: HashMap<u64, (u32, Instant)>,
+}
+
+impl Window {
+    /// How long `key` must wait, if it has `max` failures within `window`.
+    fn wait(&self, key: u64, max: u32, window: Duration) -> Option<Duration> {
+        if max == 0 {
+            return None;
+        }
+        let &(count, since) = self.entries.get(&key)?;
+        let elapsed = since.elapsed();
+        (count >= max && elapsed < window).then(|| window - elapsed)
+    }
+
+    fn record(&mut self, key: u64, window: Duration, cap: usize) {
+        if self.entries.len() >= cap && !self.entries.contains_key(&key) {
+            self.entries
+                .retain(|_, (_, since)| since.elapsed() < window);
+            if self.entries.len() >= cap {
+                self.drop_oldest(cap / 10 + 1);
+            }
+        }
+        let entry = self.entries.entry(key).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+
+    fn drop_oldest(&mut self, n: usize) {
+        let mut starts: Vec<Instant> = self.entries.values().map(|(_, since)| *since).collect();
+        let n = n.min(starts.len());
+        if n == 0 {
+            return;
+        }
+        let (_, &mut cutoff, _) = starts.select_nth_unstable(n - 1);
+        self.entries.retain(|_, (_, since)| *since > cutoff);
+    }
 }
 
 impl LoginThrottle {
-    /// At most `max_failures` failures per `window` (0 disables the throttle).
-    pub fn new(max_failures: u32, window: Duration) -> Self {
+    pub fn new(limits: LoginLimits) -> Self {
         Self {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
+            limits,
+            hasher: RandomState::new(),
+            counters: Mutex::default(),
         }
     }
 
-    /// `Err(wait)` when `key` has used up its failures for the current window.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        if self.max_failures == 0 {
-            return Ok(());
-        }
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get(key) {
-            Some(&(count, since))
-                if count >= self.max_failures && since.elapsed() < self.window =>
-            {
-                Err(self.window.saturating_sub(since.elapsed()))
-            }
-            _ => Ok(()),
+    fn keys(&self, email: &str, client: IpAddr) -> (u64, u64, u64) {
+        let client = block_of(client);
+        (
+            self.hasher.hash_one((email, client)),
+            self.hasher.hash_one(client),
+            self.hasher.hash_one(email),
+        )
+    }
+
+    /// `Err(wait)` when this email from this client may not try now. `email` is an address that
+    /// parsed (at most 254 bytes).
+    pub fn check(&self, email: &str, client: IpAddr) -> Result<(), Duration> {
+        let (pair, address, email) = self.keys(email, client);
+        let l = &self.limits;
+        let c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        let waits = [
+            c.pair.wait(pair, l.max_failures, l.window),
+            c.address.wait(address, l.ip_max_failures, l.window),
+            c.email
+                .wait(email, l.email_max_failures_per_minute, EMAIL_WINDOW),
+        ];
+        match waits.into_iter().flatten().max() {
+            Some(wait) => Err(wait),
+            None => Ok(()),
         }
     }
 
     /// Counts a failed attempt.
-    pub fn record_failure(&self, key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() >= SWEEP_AT {
-            let window = self.window;
-            failures.retain(|_, (_, since)| since.elapsed() < window);
-        }
-        let entry = failures
-            .entry(key.to_owned())
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
+    pub fn record_failure(&self, email: &str, client: IpAddr) {
+        let (pair, address, email) = self.keys(email, client);
+        let l = &self.limits;
+        let mut c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        c.pair.record(pair, l.window, l.max_entries);
+        c.address.record(address, l.window, l.max_entries);
+        c.email.record(email, EMAIL_WINDOW, l.max_entries);
     }
 
-    /// Forgets the failures after a successful login.
-    pub fn reset(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+    /// Forgets this email's failures from this client after a successful login.
+    pub fn reset(&self, email: &str, client: IpAddr) {
+        let (pair, _, _) = self.keys(email, client);
+        let mut c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        c.pair.entries.remove(&pair);
+    }
+
+    /// Entries held, all counters together.
+    pub fn len(&self) -> usize {
+        let c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        c.pair.entries.len() + c.address.entries.len() + c.email.entries.len()
+    }
+
+    /// Whether no failure is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The address a client is counted under: itself for IPv4, its /64 for IPv6.
+fn block_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
     }
 }
 
@@ -74,26 +166,77 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
-    #[test]
-    fn blocks_after_the_limit_and_only_that_key() {
-        let t = LoginThrottle::new(2, Duration::from_secs(60));
-        t.record_failure("a");
-        assert!(t.check("a").is_ok());
-        t.record_failure("a");
-        let wait = t.check("a").expect_err("blocked");
-        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
-        assert!(t.check("b").is_ok());
-        t.reset("a");
-        assert!(t.check("a").is_ok());
+    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    fn throttle(limits: LoginLimits) -> LoginThrottle {
+        LoginThrottle::new(limits)
     }
 
     #[test]
-    fn the_window_expires_and_zero_disables() {
-        let t = LoginThrottle::new(1, Duration::ZERO);
-        t.record_failure("a");
-        assert!(t.check("a").is_ok(), "an elapsed window no longer blocks");
-        let off = LoginThrottle::new(0, Duration::from_secs(60));
-        off.record_failure("a");
-        assert!(off.check("a").is_ok());
+    fn a_guesser_is_stopped_and_the_owner_elsewhere_is_not() {
+        let t = throttle(LoginLimits {
+            max_failures: 2,
+            ..LoginLimits::default()
+        });
+        t.record_failure("a@x.io", A);
+        assert!(t.check("a@x.io", A).is_ok());
+        t.record_failure("a@x.io", A);
+        let wait = t.check("a@x.io", A).expect_err("blocked");
+        assert!(wait <= Duration::from_secs(900) && wait > Duration::from_secs(890));
+        assert!(t.check("a@x.io", B).is_ok(), "the owner's own address");
+        assert!(t.check("b@x.io", A).is_ok(), "another account");
+        t.reset("a@x.io", A);
+        assert!(t.check("a@x.io", A).is_ok());
+    }
+
+    #[test]
+    fn one_address_spraying_many_accounts_and_many_addresses_on_one_account_are_capped() {
+        let t = throttle(LoginLimits {
+            ip_max_failures: 3,
+            email_max_failures_per_minute: 4,
+            ..LoginLimits::default()
+        });
+        for i in 0..3 {
+            t.record_failure(&format!("user{i}@x.io"), A);
+        }
+        assert!(t.check("fresh@x.io", A).is_err(), "address cap");
+        assert!(t.check("fresh@x.io", B).is_ok());
+        let t = throttle(LoginLimits {
+            email_max_failures_per_minute: 4,
+            ..LoginLimits::default()
+        });
+        for i in 0..4u8 {
+            t.record_failure("a@x.io", IpAddr::V4(std::net::Ipv4Addr::new(10, 1, 0, i)));
+        }
+        let wait = t.check("a@x.io", B).expect_err("email cap");
+        assert!(wait <= EMAIL_WINDOW, "a short cap: {wait:?}");
+    }
+
+    #[test]
+    fn memory_stays_bounded_whatever_the_keys() {
+        let t = throttle(LoginLimits {
+            max_entries: 1_000,
+            ..LoginLimits::default()
+        });
+        for i in 0..10_000 {
+            t.record_failure(&format!("user{i}@x.io"), A);
+        }
+        assert!(t.len() <= 2_001, "{}", t.len());
+    }
+
+    #[test]
+    fn zero_turns_a_limit_off_and_ipv6_counts_per_64() {
+        let t = throttle(LoginLimits {
+            max_failures: 0,
+            ip_max_failures: 0,
+            email_max_failures_per_minute: 0,
+            ..LoginLimits::default()
+        });
+        t.record_failure("a@x.io", A);
+        assert!(t.check("a@x.io", A).is_ok());
+        let one: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let same_64: IpAddr = "2001:db8:1:2::ffff".parse().expect("ip");
+        assert_eq!(block_of(one), block_of(same_64));
     }
 }

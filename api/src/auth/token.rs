@@ -101,9 +101,7 @@ mod tests {
         TokenKeys::new(&AuthConfig {
             jwt_secret: Some(secret.into()),
             token_ttl: ttl,
-            admin_emails: vec![],
-            login_max_failures: 0,
-            login_failure_window: Duration::ZERO,
+            login: crate::config::LoginLimits::default(),
         })
     }
 

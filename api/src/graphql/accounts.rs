@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object};
 
-use super::context::{current_user, state};
+use super::context::{client_addr, current_user, state};
 use super::types::{AuthPayload, User};
 use crate::auth::accounts;
 use crate::error::ApiResult;
@@ -26,7 +26,9 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates an account and signs it in. Passwords need at least 10 characters; the email
-    /// is lowercased and must be unused (CONFLICT otherwise).
+    /// is lowercased and must be unused (CONFLICT otherwise). New accounts are users; an
+    /// operator makes admins with `jobcollector admin grant`. One `register` or `login` per
+    /// operation.
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -34,14 +36,7 @@ impl AccountMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let s = state(ctx);
-        let session = accounts::register(
-            &s.db,
-            &s.keys,
-            &s.config.auth.admin_emails,
-            &email,
-            password,
-        )
-        .await?;
+        let session = accounts::register(&s.db, &s.keys, &email, password).await?;
         Ok(AuthPayload {
             token: session.token,
             user: User(session.user),
@@ -49,7 +44,9 @@ impl AccountMutation {
     }
 
     /// Signs in. A wrong email or password gives UNAUTHENTICATED without saying which; after
-    /// repeated failures for one email, RATE_LIMITED with `extensions.retryAfter` seconds.
+    /// repeated failures (for this email from this address, from this address for any email,
+    /// or for this email from many addresses within a minute), RATE_LIMITED with
+    /// `extensions.retryAfter` seconds.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -57,7 +54,15 @@ impl AccountMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let s = state(ctx);
-        let session = accounts::login(&s.db, &s.keys, &s.login_throttle, &email, password).await?;
+        let session = accounts::login(
+            &s.db,
+            &s.keys,
+            &s.login_throttle,
+            &email,
+            password,
+            client_addr(ctx),
+        )
+        .await?;
         Ok(AuthPayload {
             token: session.token,
             user: User(session.user),

@@ -1,4 +1,5 @@
-//! Who is calling: decided once per request from the `Authorization` header.
+//! Who is calling: decided once per request from the `Authorization` header, and from where
+//! (the peer address of the connection).
 
 use async_graphql::Context;
 use entity::{Role, user};
@@ -88,6 +89,18 @@ pub async fn require_admin(ctx: &Context<'_>) -> ApiResult<user::Model> {
         return Err(ApiError::Forbidden("this operation is for admins only"));
     }
     Ok(user)
+}
+
+/// The client's address, inserted by the HTTP and WebSocket handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// Where the request came from; the unspecified address when no handler said (schema tests).
+pub fn client_addr(ctx: &Context<'_>) -> std::net::IpAddr {
+    ctx.data_opt::<ClientAddr>()
+        .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| {
+            c.0
+        })
 }
 
 /// The shared state.

@@ -24,7 +24,7 @@ use super::types::{CategoryAssignment, SearchCategory, User};
 use crate::error::{ApiError, ApiResult};
 
 /// Most items one page may ask for.
-const MAX_PAGE: i32 = 100;
+use super::MAX_PAGE;
 
 /// A user's own status for a match.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -520,6 +520,9 @@ impl MatchQuery {
                     .add(job_listing::Column::FirstSeenAt.gte(cutoff))
                     .add(job_listing::Column::DatePosted.gte(cutoff.date_naive())),
             );
+        }
+        if let Some(search) = &search {
+            entity::check_plain_text("search", search)?;
         }
         if let Some(search) = search
             .map(|s| s.trim().to_lowercase())

@@ -8,12 +8,15 @@
 //! - [`matches`]: `saveResume`, `matchedJobs`, `setMatchStatus`, `jobListings` — what a job
 //!   seeker sees.
 //! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` — collector runs for admins.
+//! - [`limits`]: every operation measured (tokens, aliases, depth, cost, sign-ins) before it
+//!   is validated or run.
 //!
 //! Resolvers stay thin: find the caller, call one function, convert the result.
 
 pub mod accounts;
 pub mod categories;
 pub mod context;
+pub mod limits;
 pub mod matches;
 pub mod runs;
 pub mod types;
@@ -59,14 +62,21 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     )
 }
 
-/// The schema with its state and the configured depth and complexity limits.
+/// The largest page any list field serves (`first` at most this).
+pub const MAX_PAGE: i32 = 100;
+
+/// The schema with its state, every operation measured against `limits` before it is
+/// validated, and introspection and field suggestions as `GRAPHQL_INTROSPECTION` says.
 pub fn build_schema(state: AppState, limits: GraphqlConfig) -> AppSchema {
-    builder()
+    let measured = limits::OperationLimits::new(limits, &sdl());
+    let mut schema = builder()
         .data(matches::Loaders::new(state.db.clone()))
         .data(state)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+        .extension(limits::LimitsExtension(std::sync::Arc::new(measured)));
+    if !limits.introspection {
+        schema = schema.disable_introspection().disable_suggestions();
+    }
+    schema.finish()
 }
 
 /// The SDL of the served schema (what `jobcollector schema` prints and `schema.graphql` holds).

@@ -2,7 +2,9 @@
 //! upsert. Columns: site, title, company, location, job_url, job_url_direct, description,
 //! date_posted, is_remote, job_type, min_amount, max_amount, currency, interval (others are
 //! ignored). Rows join the categories whose keywords their titles match, or one category for
-//! every row. A bad row is reported with its line number and skipped; the rest land.
+//! every row. Text is cleaned of control characters like a source's. A bad row is reported with
+//! its line number and skipped, a listing the database refuses is reported with its title; the
+//! rest land.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -32,6 +34,8 @@ pub struct ImportReport {
     /// Distinct listings after dedup.
     pub unique: usize,
     pub inserted: u64,
+    /// Listings the database refused: "title (url): why". The rest landed.
+    pub rejected: Vec<String>,
 }
 
 /// One row: column name → value.
@@ -214,6 +218,12 @@ pub fn listing_of(row: &HashMap<String, Value>) -> std::result::Result<RawListin
         interval,
         false,
     );
+    let l = l.cleaned();
+    if !l.is_complete() {
+        return Err(
+            "title, company or job_url is empty once control characters are removed".into(),
+        );
+    }
     Ok(l)
 }
 
@@ -264,7 +274,13 @@ pub async fn import(
     }
     let found = deduper.into_found();
     report.unique = found.len();
-    report.inserted = store::store(db, &found, chunk, Utc::now()).await?.inserted;
+    let stored = store::store(db, &found, chunk, Utc::now()).await?;
+    report.inserted = stored.inserted;
+    report.rejected = stored
+        .rejected
+        .into_iter()
+        .map(|r| format!("{:?} ({}): {}", r.title, r.job_url, r.reason))
+        .collect();
     Ok(report)
 }
 

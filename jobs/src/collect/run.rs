@@ -100,7 +100,7 @@ pub async fn collect(
     matching: Option<&crate::queue::Queue>,
 ) -> Result<RunSummary> {
     let categories = catalog::list(db, false).await?;
-    runs::mark_running(
+    let history = runs::mark_running(
         db,
         run_id,
         i32::try_from(categories.len()).unwrap_or(i32::MAX),
@@ -111,6 +111,8 @@ pub async fn collect(
             categories_total: categories.len() as i32,
             ..Counters::default()
         },
+        carried: history.len(),
+        errors: history,
         ..RunState::default()
     };
     for (name, why) in &sources.unavailable {
@@ -179,6 +181,17 @@ pub async fn collect(
     let stored = store::store(db, &found, collect.chunk_size, Utc::now()).await?;
     state.counters.listings_unique = found.len() as i32;
     state.counters.listings_inserted = stored.inserted as i32;
+    for r in &stored.rejected {
+        state.errors.push(RunErrorEntry {
+            source: r.source.clone(),
+            category: None,
+            message: format!(
+                "listing {:?} ({}) not stored: {}",
+                r.title, r.job_url, r.reason
+            ),
+            at: Utc::now(),
+        });
+    }
     if let Some(queue) = matching {
         let gained: Vec<i64> = stored.categories_gained.iter().copied().collect();
         match queue_matching(db, queue, &gained).await {
@@ -236,6 +249,9 @@ struct RunState {
     counters: Counters,
     per_source: BTreeMap<SourceName, SourceStats>,
     errors: Vec<RunErrorEntry>,
+    /// Errors at the front of `errors` carried over from earlier attempts: history, not a
+    /// reason to call this attempt partial.
+    carried: usize,
 }
 
 impl RunState {
@@ -269,7 +285,7 @@ impl RunState {
             .values()
             .all(|s| s.fetched == 0 && s.errors > 0)
             && !self.per_source.is_empty();
-        if self.errors.is_empty() {
+        if self.errors.len() == self.carried {
             RunStatus::Succeeded
         } else if every_source_failed || !any_source {
             RunStatus::Failed

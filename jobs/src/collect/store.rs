@@ -38,6 +38,8 @@ pub struct Stored {
     pub links_inserted: u64,
     /// Categories that gained at least one listing.
     pub categories_gained: BTreeSet<i64>,
+    /// Listings the database refused (each is also logged).
+    pub rejected: Vec<Rejected>,
 }
 
 /// Listings per statement on Postgres when `INGEST_CHUNK_SIZE` is 0 (automatic): the array
@@ -46,96 +48,167 @@ pub const POSTGRES_AUTO_CHUNK: usize = 5_000;
 /// Listings per statement on SQLite when `INGEST_CHUNK_SIZE` is 0.
 pub const SQLITE_AUTO_CHUNK: usize = 500;
 
+/// A listing the database would not take, and why; the others of its chunk still land.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub source: String,
+    pub title: String,
+    pub job_url: String,
+    pub reason: String,
+}
+
+impl Stored {
+    fn absorb(&mut self, other: Stored) {
+        self.inserted += other.inserted;
+        self.links_inserted += other.links_inserted;
+        self.categories_gained.extend(other.categories_gained);
+        self.rejected.extend(other.rejected);
+    }
+}
+
 /// Stores deduplicated listings and their links, `chunk` listings per transaction (0 picks a
-/// size for the backend).
+/// size for the backend). A chunk the database refuses is stored again one listing at a time,
+/// so one bad listing is [`Rejected`] and the rest land; only when every listing of a chunk
+/// fails (the database itself is failing) is the error returned.
 pub async fn store(
     db: &DatabaseConnection,
     found: &[Found],
     chunk: usize,
     now: DateTime<Utc>,
 ) -> Result<Stored> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        let chunk = if chunk == 0 {
-            POSTGRES_AUTO_CHUNK
-        } else {
-            chunk
-        };
-        return postgres::store(db.get_postgres_connection_pool(), found, chunk, now).await;
-    }
-    let chunk = if chunk == 0 { SQLITE_AUTO_CHUNK } else { chunk };
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let chunk = match (chunk, postgres) {
+        (0, true) => POSTGRES_AUTO_CHUNK,
+        (0, false) => SQLITE_AUTO_CHUNK,
+        (n, true) => n,
+        (n, false) => n.clamp(1, MAX_CHUNK),
+    };
     let mut stored = Stored::default();
-    for part in found.chunks(chunk.clamp(1, MAX_CHUNK)) {
-        let txn = db.begin().await?;
-        let hashes: Vec<JobHash> = part
+    let mut chunks = found.chunks(chunk.max(1));
+    while let Some(first) = chunks.next() {
+        // On Postgres two chunks go at once, each in its own transaction: after the global
+        // dedup no two chunks share a hash or a listing, so they never wait on each other.
+        let second = if postgres { chunks.next() } else { None };
+        let (a, b) = tokio::join!(store_part(db, first, now), async {
+            match second {
+                Some(part) => store_part(db, part, now).await,
+                None => Ok(Stored::default()),
+            }
+        });
+        stored.absorb(a?);
+        stored.absorb(b?);
+    }
+    Ok(stored)
+}
+
+/// One chunk, or its listings one by one when the chunk is refused.
+async fn store_part(db: &DatabaseConnection, part: &[Found], now: DateTime<Utc>) -> Result<Stored> {
+    let chunk_error = match store_chunk(db, part, now).await {
+        Ok(stored) => return Ok(stored),
+        Err(e) => e,
+    };
+    tracing::warn!(error = %chunk_error, listings = part.len(), "a chunk of listings was refused; storing them one at a time");
+    let mut stored = Stored::default();
+    for one in part.chunks(1) {
+        match store_chunk(db, one, now).await {
+            Ok(s) => stored.absorb(s),
+            Err(e) => {
+                let l = &one[0].listing;
+                tracing::warn!(source = l.source, title = %l.title, url = %l.job_url, error = %e, "listing refused by the database");
+                stored.rejected.push(Rejected {
+                    source: l.source.to_owned(),
+                    title: l.title.chars().take(200).collect(),
+                    job_url: l.job_url.chars().take(500).collect(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    if stored.rejected.len() == part.len() {
+        return Err(chunk_error);
+    }
+    Ok(stored)
+}
+
+async fn store_chunk(
+    db: &DatabaseConnection,
+    part: &[Found],
+    now: DateTime<Utc>,
+) -> Result<Stored> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        return postgres::store_chunk(db.get_postgres_connection_pool(), part, now).await;
+    }
+    let mut stored = Stored::default();
+    let txn = db.begin().await?;
+    let hashes: Vec<JobHash> = part
+        .iter()
+        .map(|f| JobHash::of(&f.listing.title, &f.listing.company, &f.listing.job_url))
+        .collect();
+    let rows = part.iter().zip(&hashes).map(|(f, hash)| row(f, hash, now));
+    if let TryInsertResult::Inserted(n) = job_listing::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([job_listing::Column::JobHash])
+        .exec_without_returning(&txn)
+        .await?
+    {
+        stored.inserted += n;
+    }
+    job_listing::Entity::update_many()
+        .col_expr(job_listing::Column::LastSeenAt, Expr::value(now))
+        .filter(job_listing::Column::JobHash.is_in(hashes.iter().cloned()))
+        .filter(job_listing::Column::LastSeenAt.lt(now))
+        .exec(&txn)
+        .await?;
+    let ids: HashMap<JobHash, i64> = job_listing::Entity::find()
+        .select_only()
+        .column(job_listing::Column::JobHash)
+        .column(job_listing::Column::Id)
+        .filter(job_listing::Column::JobHash.is_in(hashes.iter().cloned()))
+        .into_tuple::<(JobHash, i64)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let listing_ids: Vec<i64> = ids.values().copied().collect();
+    let existing: HashSet<(i64, i64)> = job_listing_category::Entity::find()
+        .select_only()
+        .column(job_listing_category::Column::JobListingId)
+        .column(job_listing_category::Column::SearchCategoryId)
+        .filter(job_listing_category::Column::JobListingId.is_in(listing_ids))
+        .into_tuple::<(i64, i64)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let new_links: Vec<(i64, i64)> = part
+        .iter()
+        .zip(&hashes)
+        .filter_map(|(f, hash)| ids.get(hash).map(|id| (*id, &f.categories)))
+        .flat_map(|(id, cats)| cats.iter().map(move |c| (id, *c)))
+        .filter(|link| !existing.contains(link))
+        .collect();
+    for links in new_links.chunks(MAX_CHUNK) {
+        let rows = links
             .iter()
-            .map(|f| JobHash::of(&f.listing.title, &f.listing.company, &f.listing.job_url))
-            .collect();
-        let rows = part.iter().zip(&hashes).map(|(f, hash)| row(f, hash, now));
-        if let TryInsertResult::Inserted(n) = job_listing::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([job_listing::Column::JobHash])
+            .map(|(listing, category)| job_listing_category::ActiveModel {
+                job_listing_id: Set(*listing),
+                search_category_id: Set(*category),
+                linked_at: Set(now),
+            });
+        if let TryInsertResult::Inserted(n) = job_listing_category::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
+                job_listing_category::Column::JobListingId,
+                job_listing_category::Column::SearchCategoryId,
+            ])
             .exec_without_returning(&txn)
             .await?
         {
-            stored.inserted += n;
+            stored.links_inserted += n;
         }
-        job_listing::Entity::update_many()
-            .col_expr(job_listing::Column::LastSeenAt, Expr::value(now))
-            .filter(job_listing::Column::JobHash.is_in(hashes.iter().cloned()))
-            .filter(job_listing::Column::LastSeenAt.lt(now))
-            .exec(&txn)
-            .await?;
-        let ids: HashMap<JobHash, i64> = job_listing::Entity::find()
-            .select_only()
-            .column(job_listing::Column::JobHash)
-            .column(job_listing::Column::Id)
-            .filter(job_listing::Column::JobHash.is_in(hashes.iter().cloned()))
-            .into_tuple::<(JobHash, i64)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
-        let listing_ids: Vec<i64> = ids.values().copied().collect();
-        let existing: HashSet<(i64, i64)> = job_listing_category::Entity::find()
-            .select_only()
-            .column(job_listing_category::Column::JobListingId)
-            .column(job_listing_category::Column::SearchCategoryId)
-            .filter(job_listing_category::Column::JobListingId.is_in(listing_ids))
-            .into_tuple::<(i64, i64)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
-        let new_links: Vec<(i64, i64)> = part
-            .iter()
-            .zip(&hashes)
-            .filter_map(|(f, hash)| ids.get(hash).map(|id| (*id, &f.categories)))
-            .flat_map(|(id, cats)| cats.iter().map(move |c| (id, *c)))
-            .filter(|link| !existing.contains(link))
-            .collect();
-        for links in new_links.chunks(MAX_CHUNK) {
-            let rows = links
-                .iter()
-                .map(|(listing, category)| job_listing_category::ActiveModel {
-                    job_listing_id: Set(*listing),
-                    search_category_id: Set(*category),
-                    linked_at: Set(now),
-                });
-            if let TryInsertResult::Inserted(n) = job_listing_category::Entity::insert_many(rows)
-                .on_conflict_do_nothing_on([
-                    job_listing_category::Column::JobListingId,
-                    job_listing_category::Column::SearchCategoryId,
-                ])
-                .exec_without_returning(&txn)
-                .await?
-            {
-                stored.links_inserted += n;
-            }
-        }
-        stored
-            .categories_gained
-            .extend(new_links.iter().map(|(_, c)| *c));
-        txn.commit().await?;
     }
+    stored
+        .categories_gained
+        .extend(new_links.iter().map(|(_, c)| *c));
+    txn.commit().await?;
     Ok(stored)
 }
 
@@ -225,37 +298,11 @@ RETURNING search_category_id"#;
         s.map(|s| s.chars().take(n).collect())
     }
 
-    /// Chunks are stored two at a time, each in its own transaction. After the global dedup no
-    /// two chunks share a hash or a listing, so they never wait on each other's locks.
-    pub(super) async fn store(
+    pub(super) async fn store_chunk(
         pool: &PgPool,
-        found: &[Found],
-        chunk: usize,
+        part: &[Found],
         now: DateTime<Utc>,
     ) -> Result<Stored> {
-        let mut stored = Stored::default();
-        let mut chunks = found.chunks(chunk.max(1));
-        while let Some(first) = chunks.next() {
-            let done = match chunks.next() {
-                Some(second) => {
-                    let (a, b) = tokio::try_join!(
-                        store_chunk(pool, first, now),
-                        store_chunk(pool, second, now)
-                    )?;
-                    vec![a, b]
-                }
-                None => vec![store_chunk(pool, first, now).await?],
-            };
-            for r in done {
-                stored.inserted += r.inserted;
-                stored.links_inserted += r.links_inserted;
-                stored.categories_gained.extend(r.categories_gained);
-            }
-        }
-        Ok(stored)
-    }
-
-    async fn store_chunk(pool: &PgPool, part: &[Found], now: DateTime<Utc>) -> Result<Stored> {
         let mut stored = Stored::default();
         {
             let hashes: Vec<String> = part

@@ -92,6 +92,17 @@ impl QueueConfig {
             .max(2)
     }
 
+    /// Attempts a job gets in all: the first and `JOB_MAX_RETRIES` retries.
+    pub fn max_attempts(&self) -> usize {
+        self.max_retries.saturating_add(1)
+    }
+
+    /// How often a worker running a collection refreshes its heartbeat: well within
+    /// `orphan_after`, so a live worker is never taken for dead.
+    pub fn run_heartbeat(&self) -> Duration {
+        (self.orphan_after / 4).max(Duration::from_millis(250))
+    }
+
     /// The storage name of a job type's queue.
     pub fn queue_name(&self, job: &str) -> String {
         format!("{}:{job}", self.prefix)
@@ -106,14 +117,14 @@ enum Backend {
     Redis(apalis_redis::ConnectionManager),
 }
 
-/// One job type's queue.
-pub enum Storage<T> {
+/// Where one job type's queue lives.
+pub enum StorageBackend<T> {
     Sqlite(SqliteStorage<T>),
     Postgres(PostgresStorage<T>),
     Redis(RedisStorage<T>),
 }
 
-impl<T> Clone for Storage<T> {
+impl<T> Clone for StorageBackend<T> {
     fn clone(&self) -> Self {
         match self {
             Self::Sqlite(s) => Self::Sqlite(s.clone()),
@@ -123,13 +134,45 @@ impl<T> Clone for Storage<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Storage<T> {
+/// One job type's queue, and how many attempts each job pushed to it gets.
+pub struct Storage<T> {
+    backend: StorageBackend<T>,
+    /// `JOB_MAX_RETRIES` + 1, written into every job: apalis's storages default to 25.
+    max_attempts: usize,
+}
+
+impl<T> Clone for Storage<T> {
+    fn clone(&self) -> Self {
+        Self {
+            backend: self.backend.clone(),
+            max_attempts: self.max_attempts,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for StorageBackend<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Sqlite(_) => "Storage::Sqlite",
-            Self::Postgres(_) => "Storage::Postgres",
-            Self::Redis(_) => "Storage::Redis",
+            Self::Sqlite(_) => "Sqlite",
+            Self::Postgres(_) => "Postgres",
+            Self::Redis(_) => "Redis",
         })
+    }
+}
+
+impl<T> std::fmt::Debug for Storage<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("backend", &self.backend)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+impl<T> Storage<T> {
+    /// The apalis storage, for registering a worker on it.
+    pub fn into_backend(self) -> StorageBackend<T> {
+        self.backend
     }
 }
 
@@ -137,14 +180,21 @@ impl<T> Storage<T>
 where
     T: Serialize + for<'de> Deserialize<'de> + Clone + Send + Sync + Unpin + 'static,
 {
-    /// Queues a job. A push that fails (a connection lost a moment ago and being
-    /// re-established) is tried again up to three times.
+    /// Queues a job with `JOB_MAX_RETRIES` + 1 attempts. A push that fails (a connection lost a
+    /// moment ago and being re-established) is tried again up to three times.
     pub async fn push(&self, job: T) -> Result<()> {
+        let task = || {
+            apalis::prelude::TaskBuilder::new(job.clone())
+                .max_attempts(self.max_attempts)
+                .build()
+        };
         let push = || async {
-            match self {
-                Self::Sqlite(s) => s.clone().push(job.clone()).await.map_err(queue_error),
-                Self::Postgres(s) => s.clone().push(job.clone()).await.map_err(queue_error),
-                Self::Redis(s) => s.clone().push(job.clone()).await.map_err(queue_error),
+            match &self.backend {
+                StorageBackend::Sqlite(s) => s.clone().push_task(task()).await.map_err(queue_error),
+                StorageBackend::Postgres(s) => {
+                    s.clone().push_task(task()).await.map_err(queue_error)
+                }
+                StorageBackend::Redis(s) => s.clone().push_task(task()).await.map_err(queue_error),
             }
         };
         push.retry(
@@ -258,6 +308,11 @@ impl Queue {
         }
     }
 
+    /// How the queue is named and worked.
+    pub fn config(&self) -> &QueueConfig {
+        &self.config
+    }
+
     /// The queue named `job` (under `QUEUE_PREFIX`) on this backend, for jobs of type `T`.
     pub fn storage<T>(&self, job: &str) -> Storage<T> {
         storage(&self.backend, &self.config, job)
@@ -295,11 +350,18 @@ impl Queue {
 }
 
 fn storage<T>(backend: &Backend, config: &QueueConfig, job: &str) -> Storage<T> {
+    Storage {
+        backend: storage_backend(backend, config, job),
+        max_attempts: config.max_attempts(),
+    }
+}
+
+fn storage_backend<T>(backend: &Backend, config: &QueueConfig, job: &str) -> StorageBackend<T> {
     let name = config.queue_name(job);
     let batch = config.worker_concurrency.max(1);
     let missed = config.missed_heartbeats();
     match backend {
-        Backend::Sqlite(pool) => Storage::Sqlite(
+        Backend::Sqlite(pool) => StorageBackend::Sqlite(
             SqliteStorage::new(pool).with_config(
                 apalis_sqlite::Config::default()
                     .queue(&name)
@@ -308,7 +370,7 @@ fn storage<T>(backend: &Backend, config: &QueueConfig, job: &str) -> Storage<T> 
                     .missed_heartbeats(missed),
             ),
         ),
-        Backend::Postgres(pool) => Storage::Postgres(
+        Backend::Postgres(pool) => StorageBackend::Postgres(
             PostgresStorage::new(pool).with_config(
                 apalis_postgres::Config::default()
                     .queue(&name)
@@ -317,7 +379,7 @@ fn storage<T>(backend: &Backend, config: &QueueConfig, job: &str) -> Storage<T> 
                     .missed_heartbeats(missed),
             ),
         ),
-        Backend::Redis(conn) => Storage::Redis(
+        Backend::Redis(conn) => StorageBackend::Redis(
             RedisStorage::new(conn.clone()).with_config(
                 apalis_redis::Config::default()
                     .queue(name)

@@ -11,7 +11,8 @@ use sea_orm::DatabaseConnection;
 
 use super::{AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline};
 use crate::assign::{self, AssignConfig};
-use crate::collect::{self, CollectConfig, SilentProgress, runs};
+use crate::collect::runs::{self, Claim};
+use crate::collect::{self, CollectConfig, SilentProgress};
 use crate::llm::Llm;
 use crate::matching::{self, CorpusCache, MatchConfig};
 use crate::sources::registry::http_client;
@@ -33,38 +34,76 @@ pub struct Deps {
 }
 
 /// Runs the collection of `job.run_id`, then queues matching for the users of every category
-/// that gained listings. A run that already ended is left alone, so a retry or a second
-/// delivery changes nothing twice; an interrupted run starts over (counters reset, listings
-/// already stored are skipped by `ON CONFLICT DO NOTHING`).
-pub async fn run_pipeline(job: RunPipeline, deps: Data<Arc<Deps>>) -> Result<(), BoxDynError> {
-    let run = runs::get(&deps.db, job.run_id).await?;
-    if run.status.is_final() {
-        tracing::info!(
-            run_id = job.run_id,
-            status = run.status.as_str(),
-            "run already ended; nothing to do"
-        );
-        return Ok(());
-    }
+/// that gained listings. The run is claimed first, so a second delivery, or a job for a run
+/// another live worker holds, changes nothing; an interrupted run starts over (counters reset,
+/// listings already stored are skipped by `ON CONFLICT DO NOTHING`). While it works the worker
+/// refreshes the run's heartbeat. A failed attempt hands the run back to the queue with its
+/// error; the last one marks it FAILED.
+pub async fn run_pipeline(
+    job: RunPipeline,
+    deps: Data<Arc<Deps>>,
+    attempt: Attempt,
+) -> Result<(), BoxDynError> {
+    let queue = deps.queue.config();
+    let run = match runs::claim(&deps.db, job.run_id, queue.orphan_after).await? {
+        Claim::Claimed(run) => run,
+        Claim::Ended(status) => {
+            tracing::info!(
+                run_id = job.run_id,
+                status = status.as_str(),
+                "run already ended; nothing to do"
+            );
+            return Ok(());
+        }
+        Claim::Busy => {
+            tracing::info!(
+                run_id = job.run_id,
+                "run is held by a live worker; nothing to do"
+            );
+            return Ok(());
+        }
+    };
     let sources = SourceSet::from_config(&deps.sources, PoliteClient::new(http_client()));
-    let summary = collect::collect(
+    let work = collect::collect(
         &deps.db,
         &sources,
         &deps.sources,
         &deps.collect,
-        job.run_id,
+        run.id,
         &SilentProgress,
         Some(&deps.queue),
-    )
-    .await?;
-    tracing::info!(
-        run_id = job.run_id,
-        status = summary.status.as_str(),
-        inserted = summary.counters.listings_inserted,
-        users_queued = summary.counters.users_queued_for_matching,
-        "run finished"
     );
-    Ok(())
+    match runs::with_heartbeat(&deps.db, run.id, queue.run_heartbeat(), work).await {
+        Ok(summary) => {
+            tracing::info!(
+                run_id = run.id,
+                status = summary.status.as_str(),
+                inserted = summary.counters.listings_inserted,
+                users_queued = summary.counters.users_queued_for_matching,
+                "run finished"
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let attempts = usize::try_from(run.attempts).unwrap_or(usize::MAX);
+            if is_last_attempt(&attempt, queue) || attempts >= queue.max_attempts() {
+                runs::fail(
+                    &deps.db,
+                    run.id,
+                    format!("attempt {attempts} failed: {e}; no attempts left"),
+                )
+                .await?;
+            } else {
+                runs::release(
+                    &deps.db,
+                    run.id,
+                    format!("attempt {attempts} failed: {e}; it will be retried"),
+                )
+                .await?;
+            }
+            Err(settle("run_pipeline", &attempt, queue, e.into()))
+        }
+    }
 }
 
 /// Assigns a category for `job.resume_hash`, then queues matching. A job for an older resume,
@@ -72,27 +111,37 @@ pub async fn run_pipeline(job: RunPipeline, deps: Data<Arc<Deps>>) -> Result<(),
 pub async fn assign_category(
     job: AssignCategory,
     deps: Data<Arc<Deps>>,
+    attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let outcome = assign::run(
-        &deps.db,
-        deps.llm.as_deref(),
-        &deps.assign,
-        job.user_id,
-        &job.resume_hash,
-    )
-    .await?;
-    if let assign::Outcome::Assigned { .. } = outcome {
-        deps.queue
-            .push_match(MatchUser {
-                user_id: job.user_id,
-            })
-            .await?;
-    }
-    Ok(())
+    let assigned = async {
+        let outcome = assign::run(
+            &deps.db,
+            deps.llm.as_deref(),
+            &deps.assign,
+            job.user_id,
+            &job.resume_hash,
+        )
+        .await?;
+        if let assign::Outcome::Assigned { .. } = outcome {
+            deps.queue
+                .push_match(MatchUser {
+                    user_id: job.user_id,
+                })
+                .await?;
+        }
+        crate::Result::Ok(())
+    };
+    assigned.await.map_err(|e: crate::Error| {
+        settle("assign_category", &attempt, deps.queue.config(), e.into())
+    })
 }
 
 /// Scores the user's fresh listings that have no current score.
-pub async fn match_user(job: MatchUser, deps: Data<Arc<Deps>>) -> Result<(), BoxDynError> {
+pub async fn match_user(
+    job: MatchUser,
+    deps: Data<Arc<Deps>>,
+    attempt: Attempt,
+) -> Result<(), BoxDynError> {
     matching::run(
         &deps.db,
         deps.llm.as_deref(),
@@ -100,8 +149,28 @@ pub async fn match_user(job: MatchUser, deps: Data<Arc<Deps>>) -> Result<(), Box
         &deps.matching,
         job.user_id,
     )
-    .await?;
-    Ok(())
+    .await
+    .map(|_| ())
+    .map_err(|e| settle("match_user", &attempt, deps.queue.config(), e.into()))
+}
+
+/// Whether this attempt is the job's last (`JOB_MAX_RETRIES` retries already made).
+fn is_last_attempt(attempt: &Attempt, queue: &QueueConfig) -> bool {
+    attempt.current() >= queue.max_attempts()
+}
+
+/// The error a handler returns: on the last attempt it is logged at ERROR and wrapped in
+/// [`AbortError`], so no storage tries the job again (apalis-redis would otherwise retry a
+/// failed job up to 25 times whatever its `max_attempts`); before that it is logged as a retry.
+fn settle(job: &str, attempt: &Attempt, queue: &QueueConfig, error: BoxDynError) -> BoxDynError {
+    let made = attempt.current();
+    if is_last_attempt(attempt, queue) {
+        tracing::error!(job, attempt = made, error = %error, "job failed for the last time; giving up");
+        Box::new(AbortError::new(error))
+    } else {
+        tracing::warn!(job, attempt = made, max_attempts = queue.max_attempts(), error = %error, "job failed; it will be retried");
+        error
+    }
 }
 
 /// How every worker is run: the same for each queue.
@@ -178,16 +247,16 @@ macro_rules! register_worker {
                 })
             }};
         }
-        match $storage {
-            $crate::queue::Storage::Sqlite(s) => on!(s),
-            $crate::queue::Storage::Postgres(s) => on!(s),
-            $crate::queue::Storage::Redis(s) => on!(s),
+        match $storage.into_backend() {
+            $crate::queue::StorageBackend::Sqlite(s) => on!(s),
+            $crate::queue::StorageBackend::Postgres(s) => on!(s),
+            $crate::queue::StorageBackend::Redis(s) => on!(s),
         }
     }};
 }
 
 /// Runs workers for every queue until `stop` completes; a job in progress may finish within
-/// `grace`.
+/// `grace`. Beside them, a watch recovers collector runs whose worker died.
 pub async fn run(
     queue: Queue,
     deps: Arc<Deps>,
@@ -221,13 +290,26 @@ pub async fn run(
         deps,
         match_user
     );
-    monitor
-        .run_with_signal(async move {
-            stop.await;
-            Ok(())
-        })
-        .await
-        .map_err(std::io::Error::other)
+    let workers = monitor.run_with_signal(async move {
+        stop.await;
+        Ok(())
+    });
+    tokio::select! {
+        result = workers => result.map_err(std::io::Error::other),
+        () = watch_runs(&deps.db, &queue) => Ok(()),
+    }
+}
+
+/// Every half `QUEUE_ORPHAN_AFTER_SECONDS`, recovers runs whose worker died (never returns).
+async fn watch_runs(db: &DatabaseConnection, queue: &Queue) {
+    let mut tick = tokio::time::interval(queue.config().orphan_after / 2);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = super::trigger::recover_orphaned_runs(db, queue).await {
+            tracing::warn!(error = %e, "could not check for orphaned runs");
+        }
+    }
 }
 
 /// `host-pid-n`: unique per monitor started on this machine.

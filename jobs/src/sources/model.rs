@@ -126,6 +126,33 @@ impl RawListing {
         }
     }
 
+    /// The listing with control characters removed from every text field ([`clean_line`],
+    /// [`clean_block`] for the description): what every source's listings and every imported
+    /// row go through before they are deduplicated and stored.
+    ///
+    /// [`clean_line`]: super::text::clean_line
+    /// [`clean_block`]: super::text::clean_block
+    #[must_use]
+    pub fn cleaned(mut self) -> Self {
+        use super::text::{clean_block, clean_line};
+        let line = |s: Option<String>| s.map(|s| clean_line(&s)).filter(|s| !s.is_empty());
+        self.title = clean_line(&self.title);
+        self.company = clean_line(&self.company);
+        self.job_url = clean_line(&self.job_url);
+        self.location = line(self.location);
+        self.job_url_direct = line(self.job_url_direct);
+        self.source_id = line(self.source_id);
+        self.job_type = line(self.job_type);
+        self.description = self
+            .description
+            .map(|d| clean_block(&d))
+            .filter(|d| !d.trim().is_empty());
+        if let Some(salary) = &mut self.salary {
+            salary.currency = line(salary.currency.take());
+        }
+        self
+    }
+
     /// Whether it has what a stored listing needs (title, company, URL).
     pub fn is_complete(&self) -> bool {
         !self.title.is_empty() && !self.company.is_empty() && self.job_url.starts_with("http")
@@ -258,6 +285,27 @@ pub fn mentions_remote(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cleaning_reaches_every_text_field() {
+        let mut l = RawListing::new("lever", "Nurse\u{0}", "Clinic\u{0}", "https://x/1\u{0}");
+        l.location = Some("\u{0}".into());
+        l.description = Some("Care\u{0}\nfor people".into());
+        l.source_id = Some("id\u{1}".into());
+        l.salary = Salary::new(Some(1.0), None, Some("US\u{0}D".into()), None, false);
+        let l = l.cleaned();
+        assert_eq!(
+            (l.title.as_str(), l.company.as_str(), l.job_url.as_str()),
+            ("Nurse", "Clinic", "https://x/1")
+        );
+        assert_eq!(
+            l.location, None,
+            "nothing but a control character is no value"
+        );
+        assert_eq!(l.description.as_deref(), Some("Care\nfor people"));
+        assert_eq!(l.source_id.as_deref(), Some("id"));
+        assert_eq!(l.salary.and_then(|s| s.currency).as_deref(), Some("USD"));
+    }
 
     #[test]
     fn dates_in_the_shapes_boards_send() {

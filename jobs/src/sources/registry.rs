@@ -1,4 +1,6 @@
-//! Builds the enabled sources from configuration.
+//! Builds the enabled sources from configuration. Every source is wrapped so that what it
+//! returns is cleaned of control characters ([`RawListing::cleaned`]) before anything else
+//! sees it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +17,10 @@ use super::remoteok::RemoteOk;
 use super::remotive::Remotive;
 use super::smartrecruiters::SmartRecruiters;
 use super::workable::Workable;
-use super::{Endpoint, JobSource, PoliteClient, SourceKind, SourceName, SourcesConfig, Target};
+use super::{
+    Endpoint, JobSource, PoliteClient, RawListing, SourceKind, SourceName, SourceResult,
+    SourcesConfig, Target,
+};
 
 /// The sources of one run. Built fresh per run, so per-run caches and degraded marks start
 /// empty.
@@ -70,6 +75,7 @@ impl SourceSet {
                     }
                 },
             };
+            let source: Arc<dyn JobSource> = Arc::new(Cleaned(source));
             match name.kind() {
                 SourceKind::Search => set.search.push(source),
                 SourceKind::Board if name.needs_boards() => {
@@ -95,6 +101,28 @@ impl SourceSet {
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// A source whose listings come out cleaned: the one boundary where board text enters.
+#[derive(Debug)]
+struct Cleaned(Arc<dyn JobSource>);
+
+#[async_trait::async_trait]
+impl JobSource for Cleaned {
+    fn name(&self) -> SourceName {
+        self.0.name()
+    }
+
+    async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
+        Ok(self
+            .0
+            .fetch(target)
+            .await?
+            .into_iter()
+            .map(RawListing::cleaned)
+            .filter(RawListing::is_complete)
+            .collect())
     }
 }
 

@@ -71,9 +71,24 @@ async fn deep_and_costly_queries_are_refused(backend: Backend) {
             .contains("nested too deep"),
         "{body}"
     );
+    // Large documents are refused by their size before anything else.
     let aliases: String = (0..2100).map(|i| format!("a{i}: me {{ id }} ")).collect();
     let body = app
         .graphql(&format!("{{ {aliases} }}"), json!({}), Some(&token))
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("tokens"),
+        "{body}"
+    );
+    // A short document asking for many large pages is refused by its cost.
+    let pages: String = (0..11)
+        .map(|i| format!("p{i}: jobListings(first: 100) {{ edges {{ node {{ id title company location description }} }} }} "))
+        .collect();
+    let body = app
+        .graphql(&format!("{{ {pages} }}"), json!({}), Some(&token))
         .await;
     assert!(
         body["errors"][0]["message"]

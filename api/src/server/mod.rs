@@ -1,0 +1,241 @@
+//! The HTTP server: start-up, serving, graceful shutdown, and the job workers beside it.
+//!
+//! - [`listener`]: the accept loop (connection cap, header timeout, graceful drain).
+//! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors), GraphiQL, `/healthz`,
+//!   `/readyz`, security headers.
+//! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
+
+mod listener;
+mod routes;
+mod websocket;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use jobs::queue::{Queue, scheduler, workers};
+
+use crate::auth::{LoginThrottle, TokenKeys};
+use crate::config::Config;
+use crate::db;
+use crate::graphql::{AppSchema, build_schema};
+use crate::state::AppState;
+
+/// What the routes share.
+#[derive(Clone)]
+struct HttpState {
+    app: AppState,
+    schema: AppSchema,
+    /// Turns true when the server begins to shut down.
+    stopping: watch::Receiver<bool>,
+}
+
+/// A built application: database ready, listener bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: axum::Router,
+    state: AppState,
+    stopping: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects, migrates (unless `AUTO_MIGRATE=false`), seeds and binds `BIND_ADDR` (port 0
+    /// picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = Self::build_without_http(config).await?;
+        let listener = TcpListener::bind(state.config.bind_addr)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot bind BIND_ADDR={}: {e}", state.config.bind_addr)
+            })?;
+        let port = listener.local_addr()?.port();
+        let schema = build_schema(state.clone(), state.config.graphql);
+        let (stopping, stopping_rx) = watch::channel(false);
+        let router = routes::router(HttpState {
+            app: state.clone(),
+            schema,
+            stopping: stopping_rx,
+        });
+        Ok(Self {
+            listener,
+            port,
+            router,
+            state,
+            stopping,
+        })
+    }
+
+    /// Connects, migrates and opens the queue without binding a port: the state a `worker`
+    /// process needs. Settings given but not used are logged here.
+    pub async fn build_without_http(config: Config) -> anyhow::Result<AppState> {
+        for warning in &config.warnings {
+            tracing::warn!("{warning}");
+        }
+        let db = db::connect(&config).await?;
+        if config.auto_migrate {
+            db::prepare(&config, &db).await?;
+        }
+        let db_file = db::DatabaseFile::of(&config.database_url);
+        let queue = Queue::connect(&db, &config.database_url, &config.queue)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the job queue: {e}"))?;
+        Ok(AppState {
+            db,
+            db_file,
+            queue,
+            keys: TokenKeys::new(&config.auth),
+            login_throttle: Arc::new(LoginThrottle::new(config.auth.login)),
+            config: Arc::new(config),
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (database pool, keys, config).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains in-flight requests (and closes WebSockets)
+    /// for at most `SHUTDOWN_GRACE_SECONDS`, stops the workers and closes the pool.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "serving GraphQL on /graphql");
+        let config = self.state.config.clone();
+        let stopping = self.stopping;
+        let workers = config.workers_in_process.then(|| {
+            tokio::spawn(run_workers(
+                self.state.clone(),
+                listener::wait_true(stopping.subscribe()),
+            ))
+        });
+        let stopping_rx = stopping.subscribe();
+        tokio::spawn(async move {
+            stop.await;
+            let _ = stopping.send(true);
+        });
+        let drained = listener::serve(
+            self.listener,
+            self.router,
+            config.http,
+            stopping_rx,
+            config.shutdown_grace,
+        )
+        .await;
+        if !drained {
+            tracing::warn!(grace = ?config.shutdown_grace, "in-flight requests outlived the grace period");
+        }
+        if let Some(workers) = workers {
+            // The monitor lets a running job finish within the grace period itself.
+            match workers.await {
+                Ok(Err(e)) => tracing::error!(error = %e, "workers stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "workers panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
+        self.state.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Runs the job workers and the scheduler until `stop`, letting a running job finish within the
+/// grace period.
+pub async fn run_workers(
+    state: AppState,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        stop.await;
+        let _ = stopping_tx.send(true);
+    });
+    let llm: Option<Arc<dyn jobs::llm::Llm>> = match &state.config.llm {
+        Some(config) => {
+            tracing::info!(model = %config.model_id, region = %config.region, "LLM enabled (Bedrock)");
+            Some(Arc::new(jobs::llm::BedrockLlm::new(config).await))
+        }
+        None => {
+            tracing::info!("LLM disabled: keyword assignment and scoring");
+            None
+        }
+    };
+    let deps = Arc::new(workers::Deps {
+        db: state.db.clone(),
+        sources: state.config.sources.clone(),
+        collect: state.config.collect,
+        queue: state.queue.clone(),
+        llm,
+        assign: state.config.assign.clone(),
+        matching: state.config.matching.clone(),
+        corpus: Arc::default(),
+    });
+    let claimer = format!(
+        "{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
+        std::process::id()
+    );
+    let schedule = scheduler::run(
+        state.db.clone(),
+        state.queue.clone(),
+        state.config.pipeline_interval,
+        claimer,
+        listener::wait_true(stopping_rx.clone()),
+    );
+    tracing::info!(
+        concurrency = state.config.queue.worker_concurrency,
+        "workers started"
+    );
+    let work = workers::run(
+        state.queue.clone(),
+        deps,
+        &state.config.queue,
+        state.config.shutdown_grace,
+        listener::wait_true(stopping_rx),
+    );
+    let ((), result) = tokio::join!(schedule, work);
+    result
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

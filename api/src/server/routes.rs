@@ -1,0 +1,202 @@
+//! The routes: `POST /graphql` (with its own body limit, timeout and clean errors), GraphiQL,
+//! `/healthz`, `/readyz`, and the security headers every response carries.
+
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLResponse;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::time::Instant;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use super::HttpState;
+use crate::graphql::context::{ClientAddr, RequestAuth};
+
+/// The policy for API responses: nothing may be loaded or framed from them.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+/// GraphiQL loads its scripts and styles from unpkg and talks only to this origin.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'unsafe-inline' https://unpkg.com; style-src 'unsafe-inline' https://unpkg.com; font-src https://unpkg.com data:; img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The router with every route and the headers every response carries.
+pub(super) fn router(state: HttpState) -> Router {
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(super::websocket::graphql_ws))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::CONTENT_SECURITY_POLICY, API_CSP))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A request refused before it reached the schema, with the same `errors` shape as a GraphQL
+/// error and a stable `extensions.code`.
+fn refused(status: StatusCode, code: &str, message: String) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+/// Executes one operation: the body is read within `HTTP_MAX_BODY_BYTES` (413 past it, with a
+/// `Content-Length` or chunked), parsed as a GraphQL JSON request (400 with a plain message
+/// otherwise), and everything (reading included) finishes within
+/// `HTTP_REQUEST_TIMEOUT_SECONDS`: a slow body is 408, a slow execution 503, and its work is
+/// dropped at that moment.
+async fn graphql(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let http = state.app.config.http;
+    let deadline = Instant::now() + http.request_timeout;
+    let too_large = || {
+        refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!(
+                "the request body is larger than {} bytes (HTTP_MAX_BODY_BYTES)",
+                http.max_body_bytes
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > http.max_body_bytes as u64) {
+        return too_large();
+    }
+    let read = axum::body::to_bytes(request.into_body(), http.max_body_bytes);
+    let body = match tokio::time::timeout_at(deadline, read).await {
+        Err(_) => {
+            return refused(
+                StatusCode::REQUEST_TIMEOUT,
+                "TIMEOUT",
+                format!(
+                    "the request body did not arrive within {} s",
+                    http.request_timeout.as_secs()
+                ),
+            );
+        }
+        Ok(Err(e)) if is_length_limit(&e) => return too_large(),
+        Ok(Err(_)) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body could not be read".into(),
+            );
+        }
+        Ok(Ok(body)) => body,
+    };
+    let operation: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(operation) => operation,
+        Err(e) => {
+            let why: String = e.to_string().chars().take(200).collect();
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("the body is not a GraphQL request (JSON with a \"query\"): {why}"),
+            );
+        }
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
+    let operation = operation
+        .data(RequestAuth::from_header(authorization, &state.app))
+        .data(ClientAddr(peer.ip()));
+    match tokio::time::timeout_at(deadline, state.schema.execute(operation)).await {
+        Ok(response) => GraphQLResponse::from(response).into_response(),
+        Err(_) => {
+            tracing::warn!(%peer, timeout = ?http.request_timeout, "a GraphQL request ran out of time and was stopped");
+            refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                format!(
+                    "the operation did not finish within {} s (HTTP_REQUEST_TIMEOUT_SECONDS)",
+                    http.request_timeout.as_secs()
+                ),
+            )
+        }
+    }
+}
+
+/// Whether reading a body failed on the size limit.
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// GraphiQL, on React's production builds, under a policy that lets it load only from unpkg
+/// and talk only to this origin.
+async fn graphiql() -> Response {
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("Job Collector")
+        .finish()
+        .replace("umd/react.development.js", "umd/react.production.min.js")
+        .replace(
+            "umd/react-dom.development.js",
+            "umd/react-dom.production.min.js",
+        );
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(GRAPHIQL_CSP),
+        )],
+        Html(page),
+    )
+        .into_response()
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers and, on SQLite, its file is still the one opened (a file
+/// deleted or replaced under a running process takes every later write with it).
+async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    let unavailable = |why: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": why })),
+        )
+    };
+    if let Some(file) = &state.app.db_file
+        && let Err(why) = file.check()
+    {
+        tracing::warn!(%why, "readiness: the database file changed");
+        return unavailable("file gone");
+    }
+    let ping = tokio::time::timeout(Duration::from_secs(3), state.app.db.ping()).await;
+    match ping {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok" })),
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            unavailable("unreachable")
+        }
+        Err(_) => unavailable("timeout"),
+    }
+}
