@@ -8,7 +8,8 @@
 //!
 //! - **tokens** (`GRAPHQL_MAX_TOKENS`): lexical tokens of the query text.
 //! - **aliases** (`GRAPHQL_MAX_ALIASES`): aliased fields, as expanded.
-//! - **depth** (`GRAPHQL_MAX_DEPTH`): nesting of fields, as expanded.
+//! - **depth** (`GRAPHQL_MAX_DEPTH`): nesting of fields, as expanded (introspection's own
+//!   nesting aside: GraphiQL asks for `ofType` nine deep).
 //! - **cost** (`GRAPHQL_MAX_COMPLEXITY`): every field (`__typename` too) costs 1, and a field
 //!   with a `first` argument multiplies what it selects by the page size asked for (or by that
 //!   argument's default), so a page of 100 listings weighs 100 times one listing.
@@ -149,13 +150,16 @@ impl Meter<'_> {
                     let field = &field.node;
                     let inner = self.selection_set(&field.selection_set.node)?;
                     let times = self.page_size(field);
+                    // Introspection nests `ofType` a dozen deep by design (GraphiQL's query is
+                    // 15 deep); its depth is not counted, its cost and aliases are.
+                    let introspection = matches!(field.name.node.as_str(), "__schema" | "__type");
                     Measure {
                         cost: inner.cost.saturating_mul(times).saturating_add(1),
                         aliases: inner
                             .aliases
                             .saturating_mul(times)
                             .saturating_add(u64::from(field.alias.is_some())),
-                        depth: inner.depth + 1,
+                        depth: if introspection { 1 } else { inner.depth + 1 },
                         sign_ins: u64::from(SIGN_IN_FIELDS.contains(&field.name.node.as_str())),
                     }
                 }
@@ -443,6 +447,31 @@ mod tests {
             .collect();
         let err = measure(&format!("{{ {aliases} }}"), serde_json::json!({})).expect_err("cost");
         assert!(err.contains("too complex"), "{err}");
+    }
+
+    #[test]
+    fn graphiql_introspection_query_is_within_the_defaults() {
+        let query = include_str!("introspection_query.graphql");
+        let limits = OperationLimits::new(
+            crate::config::GraphqlConfig {
+                max_depth: 12,
+                max_complexity: 5000,
+                max_aliases: 15,
+                max_tokens: 1000,
+                introspection: true,
+            },
+            "type Query { a: Int }",
+        );
+        assert!(
+            limits.check_text(query).is_ok(),
+            "{} tokens",
+            count_tokens(query, 5000)
+        );
+        let doc = async_graphql::parser::parse_query(query).expect("parses");
+        let m = limits
+            .check_document(&doc, &Variables::default())
+            .expect("within the limits");
+        assert!(m.cost < 500, "{m:?}");
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //! cargo build --release -p api -p tests --bin jobcollector --bin bench-attack
 //! target/release/bench-attack                      # BENCH_BIN=path/to/jobcollector to compare
 //! ```
-//! It starts `jobcollector serve --no-workers` on a scratch SQLite database after importing
-//! 2,000 listings with ~3 KB descriptions, then measures:
+//! It imports 2,000 listings with ~3 KB descriptions into a scratch SQLite database, then for
+//! each attack starts a fresh `jobcollector serve --no-workers` on it and measures:
 //! 1. a query of `BENCH_FRAGMENT_LEVELS` (default 24) fragments, each spreading the one before
 //!    twice: the time of two such requests at once, and of a `/healthz` sent meanwhile;
-//! 2. the server's RSS before and after 1,000 failed logins with unique 1 MB emails (8 at once);
+//! 2. the server's RSS before and after `BENCH_LOGINS` (default 1,000) failed logins with unique
+//!    1 MB emails, 8 at once;
 //! 3. 300 aliases of `jobListings(first: 100) { … description }`: the response's size and
 //!    time, and the RSS peak while four such requests run at once.
 //!
@@ -90,16 +91,19 @@ fn seed_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-async fn start(dir: &std::path::Path) -> Server {
-    let db = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
-    let port = free_port();
-    let seed = seed_file(dir);
+fn database(dir: &std::path::Path) -> String {
+    format!("sqlite://{}/bench.db?mode=rwc", dir.display())
+}
+
+/// Imports the listings with the binary's own `import`.
+fn seed(dir: &std::path::Path) {
+    let file = seed_file(dir);
     let mut import = Command::new(binary());
-    env(&mut import, &db, port);
+    env(&mut import, &database(dir), free_port());
     let status = import
         .args([
             "import",
-            &seed.to_string_lossy(),
+            &file.to_string_lossy(),
             "--category",
             "software_engineer",
         ])
@@ -107,6 +111,11 @@ async fn start(dir: &std::path::Path) -> Server {
         .status()
         .expect("run import");
     assert!(status.success(), "import failed");
+}
+
+async fn start(dir: &std::path::Path) -> Server {
+    let db = database(dir);
+    let port = free_port();
     let mut serve = Command::new(binary());
     env(&mut serve, &db, port);
     let child = serve
@@ -172,6 +181,7 @@ fn shown(r: &Result<(f64, usize, u16), String>) -> String {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
+    seed(dir.path());
     let server = start(dir.path()).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
@@ -208,16 +218,22 @@ async fn main() {
     println!("  two at once: {} | {}", shown(&a), shown(&b));
     println!("  /healthz meanwhile: {health_secs:.3} s (answered: {health_ok})");
 
-    // 2. Failed logins with megabyte emails.
+    // 2. Failed logins with megabyte emails, on a fresh process.
+    drop(server);
+    let server = start(dir.path()).await;
     let before = server.rss_mb();
     let started = Instant::now();
     let login =
         "mutation($e: String!) { login(email: $e, password: \"wrong password!\") { token } }";
+    let logins: usize = std::env::var("BENCH_LOGINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..8 {
         let (client, base) = (client.clone(), server.base.clone());
         tasks.spawn(async move {
-            for i in 0..125 {
+            for i in 0..logins / 8 {
                 let email = format!("{}{worker}-{i}@example.com", "x".repeat(1000 * 1000 - 40));
                 let _ = client
                     .post(format!("{base}/graphql"))
@@ -229,12 +245,15 @@ async fn main() {
     }
     while tasks.join_next().await.is_some() {}
     println!(
-        "1,000 failed logins with 1 MB emails: RSS {before:.0} MB -> {:.0} MB ({:.1} s)",
+        "{logins} failed logins with 1 MB emails: RSS {before:.0} MB -> {:.0} MB ({:.1} s)",
         server.rss_mb(),
         started.elapsed().as_secs_f64()
     );
 
-    // 3. Pages through aliases.
+    // 3. Pages through aliases, on a fresh process.
+    drop(server);
+    let server = start(dir.path()).await;
+    println!("idle RSS: {:.0} MB", server.rss_mb());
     let token_body = post_token(&client, &server).await;
     let aliases: String = (0..300)
         .map(|i| {

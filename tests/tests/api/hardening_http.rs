@@ -391,6 +391,15 @@ async fn production_hides_the_schema_and_every_response_has_security_headers(bac
         .data("{ __schema { queryType { name } } }", json!({}), None)
         .await;
     assert_eq!(body["__schema"]["queryType"]["name"], "Query");
+    // GraphiQL's own introspection query passes the default limits.
+    let graphiql = include_str!("../../../api/src/graphql/introspection_query.graphql");
+    let body = development.data(graphiql, json!({}), None).await;
+    assert!(
+        body["__schema"]["types"]
+            .as_array()
+            .is_some_and(|t| t.len() > 20),
+        "{body:.300}"
+    );
     let body = development
         .graphql("{ searchCategorie { slug } }", json!({}), None)
         .await;
