@@ -129,8 +129,18 @@ pub struct HttpConfig {
     pub header_timeout: Duration,
     /// `HTTP_MAX_CONNECTIONS`: open connections (WebSockets included); more wait to be accepted.
     pub max_connections: usize,
+    /// `HTTP_MAX_CONNECTIONS_PER_IP`: open connections from one client address (0 = no cap);
+    /// more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// `WS_MAX_CONNECTIONS`: open WebSockets, a share of `max_connections` so that sockets can
+    /// never take every slot from plain requests.
+    pub ws_max_connections: usize,
     /// `WS_INIT_TIMEOUT_SECONDS`: a WebSocket must send `connection_init` within this.
     pub ws_init_timeout: Duration,
+    /// `WS_IDLE_TIMEOUT_SECONDS`: a WebSocket with no operation running is closed after this.
+    pub ws_idle_timeout: Duration,
+    /// `WS_MAX_OPERATIONS`: operations running at once on one WebSocket.
+    pub ws_max_operations: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -295,25 +305,7 @@ impl Config {
                     app_env == AppEnv::Development,
                 )?,
             },
-            http: HttpConfig {
-                max_body_bytes: parse(
-                    get("HTTP_MAX_BODY_BYTES"),
-                    "HTTP_MAX_BODY_BYTES",
-                    1024 * 1024,
-                )?
-                .max(1024),
-                request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECONDS", 30)?
-                    .max(Duration::from_secs(1)),
-                header_timeout: secs("HTTP_HEADER_TIMEOUT_SECONDS", 10)?
-                    .max(Duration::from_secs(1)),
-                max_connections: parse(
-                    get("HTTP_MAX_CONNECTIONS"),
-                    "HTTP_MAX_CONNECTIONS",
-                    1024usize,
-                )?
-                .max(1),
-                ws_init_timeout: secs("WS_INIT_TIMEOUT_SECONDS", 5)?.max(Duration::from_secs(1)),
-            },
+            http: http_config(&get)?,
             log_format,
             shutdown_grace: Duration::from_secs(parse(
                 get("SHUTDOWN_GRACE_SECONDS"),
@@ -374,6 +366,44 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The HTTP limits.
+fn http_config<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<HttpConfig, ConfigError> {
+    let secs = |name: &str, default: u64| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(parse(get(name), name, default)?).max(Duration::from_secs(1)))
+    };
+    let max_connections: usize = parse(
+        get("HTTP_MAX_CONNECTIONS"),
+        "HTTP_MAX_CONNECTIONS",
+        1024usize,
+    )?
+    .max(2);
+    Ok(HttpConfig {
+        max_body_bytes: parse(
+            get("HTTP_MAX_BODY_BYTES"),
+            "HTTP_MAX_BODY_BYTES",
+            1024 * 1024,
+        )?
+        .max(1024),
+        request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECONDS", 30)?,
+        header_timeout: secs("HTTP_HEADER_TIMEOUT_SECONDS", 10)?,
+        max_connections,
+        max_connections_per_ip: parse(
+            get("HTTP_MAX_CONNECTIONS_PER_IP"),
+            "HTTP_MAX_CONNECTIONS_PER_IP",
+            64usize,
+        )?,
+        ws_max_connections: parse(
+            get("WS_MAX_CONNECTIONS"),
+            "WS_MAX_CONNECTIONS",
+            max_connections / 2,
+        )?
+        .clamp(1, max_connections - 1),
+        ws_init_timeout: secs("WS_INIT_TIMEOUT_SECONDS", 5)?,
+        ws_idle_timeout: secs("WS_IDLE_TIMEOUT_SECONDS", 60)?,
+        ws_max_operations: parse(get("WS_MAX_OPERATIONS"), "WS_MAX_OPERATIONS", 16usize)?.max(1),
+    })
 }
 
 /// The Bedrock settings when `BEDROCK_LLM_ENABLED=true`.

@@ -90,7 +90,9 @@ impl From<jobs::Error> for ApiError {
             jobs::Error::Conflict(m) => Self::Conflict(m),
             jobs::Error::NotFound(m) => Self::NotFound(m),
             jobs::Error::Database(e) => Self::internal(e),
-            jobs::Error::Unexpected(m) => Self::internal(anyhow::anyhow!(m)),
+            jobs::Error::Superseded(m) | jobs::Error::Unexpected(m) => {
+                Self::internal(anyhow::anyhow!(m))
+            }
         }
     }
 }

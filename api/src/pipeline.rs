@@ -11,35 +11,22 @@ use std::io::BufRead;
 
 use entity::CategorySlug;
 use jobs::collect::import::{self, Format, ImportReport};
+use jobs::collect::lease::{self, Claim};
 use jobs::collect::{self, Progress, RunSummary, runs};
+use jobs::queue::trigger;
+use jobs::sources::SourceSet;
 use jobs::sources::registry::http_client;
-use jobs::sources::{PoliteClient, SourceSet};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 
-/// Runs one collection now (trigger CLI) and returns its summary.
+/// Runs one collection now (trigger CLI) and returns its summary: the same claim, heartbeat and
+/// follow-ups as a worker's run, executed in this process.
 pub async fn run_once(
     db: &DatabaseConnection,
     config: &Config,
     progress: &dyn Progress,
 ) -> anyhow::Result<RunSummary> {
-    let run = match runs::create(db, RunTrigger::Cli, None).await {
-        Ok(run) => run,
-        Err(jobs::Error::Database(e))
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            let active = jobs::queue::trigger::active_run(db)
-                .await?
-                .map_or_else(|| "another run".to_owned(), |r| format!("run {}", r.id));
-            anyhow::bail!("{active} is already queued or running: one collector run at a time");
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let sources = SourceSet::from_config(&config.sources, PoliteClient::new(http_client()));
     // Matching is queued for the workers; a run without a reachable queue still collects.
     let queue = match jobs::queue::Queue::connect(db, &config.database_url, &config.queue).await {
         Ok(queue) => Some(queue),
@@ -48,24 +35,37 @@ pub async fn run_once(
             None
         }
     };
-    // Claimed and kept alive like a worker's run, so a worker recovers it if this process dies.
-    let runs::Claim::Claimed(run) = runs::claim(db, run.id, config.queue.orphan_after).await?
-    else {
-        anyhow::bail!("run {} was taken by another process", run.id);
+    if let Some(queue) = &queue {
+        trigger::recover_stale_runs(db, queue).await?;
+    }
+    let requested = runs::request(db, RunTrigger::Cli, None).await?;
+    if !requested.created {
+        anyhow::bail!(
+            "run {} is already queued or running: one collector run at a time",
+            requested.run.id
+        );
+    }
+    let orphan_after = config.queue.orphan_after;
+    let Claim::Claimed(lease, _) = lease::claim(db, requested.run.id, orphan_after).await? else {
+        anyhow::bail!("run {} was taken by another process", requested.run.id);
     };
-    let work = collect::collect(
-        db,
-        &sources,
-        &config.sources,
-        &config.collect,
-        run.id,
-        progress,
-        queue.as_ref(),
-    );
-    match runs::with_heartbeat(db, run.id, config.queue.run_heartbeat(), work).await {
+    let http = http_client().map_err(anyhow::Error::msg)?;
+    let work = async {
+        let summary = collect::collect(
+            db,
+            &SourceSet::for_run(&config.sources, &http),
+            &config.sources,
+            &config.collect,
+            &lease,
+            progress,
+        )
+        .await?;
+        trigger::finish_run(db, queue.as_ref(), summary).await
+    };
+    match lease::with_heartbeat(db, &lease, config.queue.run_heartbeat(), work).await {
         Ok(summary) => Ok(summary),
         Err(e) => {
-            runs::fail(db, run.id, format!("the run failed: {e}"))
+            lease::fail(db, &lease, format!("the run failed: {e}"))
                 .await
                 .ok();
             Err(e.into())
@@ -91,7 +91,7 @@ pub async fn command_until(
     }
     tokio::pin!(stop);
     loop {
-        if !once && let Some(active) = jobs::queue::trigger::active_run(db).await? {
+        if !once && let Some(active) = runs::active(db).await? {
             // Another process (a worker's scheduler, an admin) is running one: skip this turn.
             eprintln!(
                 "run {} is already queued or running; skipping this interval",

@@ -15,6 +15,10 @@ pub enum Error {
     /// Nothing has that identifier.
     #[error("{0}")]
     NotFound(String),
+    /// This worker no longer holds the run it was working on: another took it over after this
+    /// one's heartbeat stopped. Nothing it would still write may land.
+    #[error("superseded: {0}")]
+    Superseded(String),
     /// Something that should not happen (a panicked task); the context is for the logs.
     #[error("unexpected: {0}")]
     Unexpected(String),

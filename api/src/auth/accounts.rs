@@ -69,7 +69,7 @@ pub async fn login(
     let email: Email = email.parse()?;
     let key = email.as_str();
     throttle
-        .check(key, client)
+        .begin(key, client)
         .map_err(|wait| ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         })?;
@@ -85,10 +85,9 @@ pub async fn login(
         }
     };
     let Some(user) = found.filter(|_| matched) else {
-        throttle.record_failure(key, client);
         return Err(ApiError::Unauthenticated(LOGIN_FAILED));
     };
-    throttle.reset(key, client);
+    throttle.succeeded(key, client);
     let token = keys.issue(user.id)?;
     Ok(Session { token, user })
 }

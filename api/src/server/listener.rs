@@ -6,12 +6,18 @@
 //! for good. Here:
 //! - at most `HTTP_MAX_CONNECTIONS` connections are open (WebSockets included: the upgraded
 //!   socket keeps its [`ConnectionSlot`]); further clients wait in the listen backlog;
+//! - at most `HTTP_MAX_CONNECTIONS_PER_IP` of them come from one client address: one more is
+//!   closed at once, so that no single client can take every slot;
 //! - a connection must deliver a request's headers within `HTTP_HEADER_TIMEOUT_SECONDS`, the
 //!   first request and every later one on a kept-alive connection, so idle connections close
 //!   after that long too;
-//! - bodies and execution are bounded by the GraphQL handler's own timeout.
+//! - request bodies and execution are bounded by the GraphQL handler's own timeout, and
+//!   responses by the operation limits (a response small enough for the socket's buffers is
+//!   written whether or not the client reads it).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,9 +31,51 @@ use tower::ServiceExt;
 use crate::config::HttpConfig;
 
 /// One of the `HTTP_MAX_CONNECTIONS` slots, held for as long as its connection (or the
-/// WebSocket upgraded from it) is open.
+/// WebSocket upgraded from it) is open; the last clone to go gives the slot and the address's
+/// count back.
 #[derive(Debug, Clone)]
-pub struct ConnectionSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+pub struct ConnectionSlot(#[allow(dead_code)] Arc<Held>);
+
+#[derive(Debug)]
+struct Held {
+    _permit: OwnedSemaphorePermit,
+    per_ip: Option<(IpAddr, Arc<PerIp>)>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some((ip, counts)) = &self.per_ip {
+            counts.release(*ip);
+        }
+    }
+}
+
+/// Open connections per client address.
+#[derive(Debug, Default)]
+struct PerIp(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerIp {
+    /// Counts one more connection from `ip`, unless it already has `cap`.
+    fn admit(&self, ip: IpAddr, cap: usize) -> bool {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = counts.entry(ip).or_insert(0);
+        if *n >= cap {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn release(&self, ip: IpAddr) {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&ip);
+            }
+        }
+    }
+}
 
 /// Serves `router` on `listener` until `stopping` turns true, then lets open connections finish
 /// their current request for at most `grace`. Returns whether every connection closed in time.
@@ -39,6 +87,7 @@ pub async fn serve(
     grace: Duration,
 ) -> bool {
     let slots = Arc::new(Semaphore::new(http.max_connections));
+    let per_ip = Arc::new(PerIp::default());
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -67,8 +116,19 @@ pub async fn serve(
                 }
             },
         };
+        let counted = match http.max_connections_per_ip {
+            0 => None,
+            cap if per_ip.admit(peer.ip(), cap) => Some((peer.ip(), per_ip.clone())),
+            _ => {
+                tracing::debug!(%peer, "too many connections from one address; closed");
+                continue;
+            }
+        };
         stream.set_nodelay(true).ok();
-        let slot = ConnectionSlot(Arc::new(slot));
+        let slot = ConnectionSlot(Arc::new(Held {
+            _permit: slot,
+            per_ip: counted,
+        }));
         let service = router.clone().map_request(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));

@@ -30,6 +30,8 @@ struct HttpState {
     schema: AppSchema,
     /// Turns true when the server begins to shut down.
     stopping: watch::Receiver<bool>,
+    /// `WS_MAX_CONNECTIONS` permits, one per open WebSocket.
+    ws_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A built application: database ready, listener bound, not yet serving.
@@ -66,6 +68,9 @@ impl Application {
             app: state.clone(),
             schema,
             stopping: stopping_rx,
+            ws_slots: Arc::new(tokio::sync::Semaphore::new(
+                state.config.http.ws_max_connections,
+            )),
         });
         Ok(Self {
             listener,
@@ -181,9 +186,11 @@ pub async fn run_workers(
             None
         }
     };
+    let http = jobs::sources::registry::http_client().map_err(std::io::Error::other)?;
     let deps = Arc::new(workers::Deps {
         db: state.db.clone(),
         sources: state.config.sources.clone(),
+        http,
         collect: state.config.collect,
         queue: state.queue.clone(),
         llm,

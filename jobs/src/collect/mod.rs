@@ -1,6 +1,7 @@
 //! A collector run: fan out per category, dedup globally, batch-upsert.
 //!
-//! - [`runs`]: the `pipeline_runs` row of a run.
+//! - [`runs`]: the `pipeline_runs` row of a run: asked for, read, written by its holder.
+//! - [`lease`]: which worker holds a run (claim, heartbeat, release, fail, stale runs).
 //! - [`dedup`]: merging listings by normalized (title, company).
 //! - [`store`]: chunked `INSERT … ON CONFLICT DO NOTHING` of listings and links.
 //! - [`import`]: JobSpy CSV / JSON Lines exports through the same dedup and upsert.
@@ -8,6 +9,7 @@
 
 pub mod dedup;
 pub mod import;
+pub mod lease;
 pub mod run;
 pub mod runs;
 pub mod store;

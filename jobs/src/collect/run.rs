@@ -5,18 +5,20 @@
 //! each of its search terms and takes the board listings whose titles match its keywords. A
 //! failing source or category is recorded in the run and never stops the others. Counters are
 //! written to `pipeline_runs` as categories finish; then the listings are deduplicated and
-//! stored.
+//! stored. The run is left for its caller to [`finish`](super::runs::finish), once the queue
+//! layer has queued what follows (matching for the categories that gained listings).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
 use entity::{RunErrorEntry, RunStatus, search_category};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::dedup::Deduper;
+use super::lease::Lease;
 use super::runs::{self, Counters};
 use super::store;
 use crate::catalog;
@@ -55,6 +57,8 @@ pub struct SourceStats {
 #[derive(Debug, Clone)]
 pub struct RunSummary {
     pub run_id: i64,
+    /// The lease the run was collected under, for the final write.
+    pub lease: Lease,
     pub status: RunStatus,
     pub counters: Counters,
     pub per_source: BTreeMap<SourceName, SourceStats>,
@@ -89,20 +93,21 @@ struct Outcome {
     result: std::result::Result<Vec<RawListing>, String>,
 }
 
-/// Runs the collection for `run_id` (a QUEUED or interrupted run) to its end.
+/// Collects for the run this worker holds (`lease`), up to its final status, which the caller
+/// writes with [`super::runs::finish`].
 pub async fn collect(
     db: &DatabaseConnection,
     sources: &SourceSet,
     config: &SourcesConfig,
     collect: &CollectConfig,
-    run_id: i64,
+    lease: &Lease,
     progress: &dyn Progress,
-    matching: Option<&crate::queue::Queue>,
 ) -> Result<RunSummary> {
+    let run_id = lease.id;
     let categories = catalog::list(db, false).await?;
     let history = runs::mark_running(
         db,
-        run_id,
+        lease,
         i32::try_from(categories.len()).unwrap_or(i32::MAX),
     )
     .await?;
@@ -130,7 +135,7 @@ pub async fn collect(
     for outcome in board_listings {
         state.absorb_board(outcome, &mut board_pool);
     }
-    runs::write_progress(db, run_id, &state.counters, &state.errors).await?;
+    runs::write_progress(db, lease, &state.counters, &state.errors).await?;
 
     let mut deduper = Deduper::default();
     let mut tasks = JoinSet::new();
@@ -172,7 +177,7 @@ pub async fn collect(
         state.counters.categories_done += 1;
         state.counters.listings_fetched += fetched as i32;
         state.counters.listings_unique = deduper.len() as i32;
-        runs::write_progress(db, run_id, &state.counters, &state.errors).await?;
+        runs::write_progress(db, lease, &state.counters, &state.errors).await?;
         progress.category_done(category.slug.as_str(), fetched, errors);
     }
 
@@ -192,56 +197,16 @@ pub async fn collect(
             at: Utc::now(),
         });
     }
-    if let Some(queue) = matching {
-        let gained: Vec<i64> = stored.categories_gained.iter().copied().collect();
-        match queue_matching(db, queue, &gained).await {
-            Ok(n) => state.counters.users_queued_for_matching = n,
-            Err(e) => {
-                tracing::warn!(error = %e, "queueing matching after the run failed");
-                state.errors.push(RunErrorEntry {
-                    source: "matching".into(),
-                    category: None,
-                    message: format!("queueing matching failed: {e}"),
-                    at: Utc::now(),
-                });
-            }
-        }
-    }
     let status = state.final_status(sources);
-    runs::finish(db, run_id, status, &state.counters, &state.errors).await?;
     Ok(RunSummary {
         run_id,
+        lease: *lease,
         status,
         counters: state.counters,
         per_source: state.per_source,
         errors: state.errors,
         categories_gained: stored.categories_gained.into_iter().collect(),
     })
-}
-
-/// Queues `MatchUser` for every user assigned to one of `categories`; returns how many.
-pub async fn queue_matching(
-    db: &DatabaseConnection,
-    queue: &crate::queue::Queue,
-    categories: &[i64],
-) -> Result<i32> {
-    if categories.is_empty() {
-        return Ok(0);
-    }
-    let users: Vec<i64> = entity::user::Entity::find()
-        .select_only()
-        .column(entity::user::Column::Id)
-        .filter(entity::user::Column::SearchCategoryId.is_in(categories.iter().copied()))
-        .filter(entity::user::Column::CategoryStatus.eq(entity::AssignmentStatus::Assigned))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for &user_id in &users {
-        queue
-            .push_match(crate::queue::MatchUser { user_id })
-            .await?;
-    }
-    Ok(i32::try_from(users.len()).unwrap_or(i32::MAX))
 }
 
 #[derive(Default)]

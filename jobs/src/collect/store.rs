@@ -101,33 +101,52 @@ pub async fn store(
     Ok(stored)
 }
 
-/// One chunk, or its listings one by one when the chunk is refused.
+/// Whether the database answered that it refuses this data (a statement error), as opposed to
+/// being unreachable, timing out or out of connections: only a refusal is worth retrying one
+/// listing at a time.
+fn is_refusal(error: &crate::Error) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        crate::Error::Database(DbErr::Exec(RuntimeErr::SqlxError(e)))
+        | crate::Error::Database(DbErr::Query(RuntimeErr::SqlxError(e))) => {
+            matches!(**e, sea_orm::sqlx::Error::Database(_))
+        }
+        _ => false,
+    }
+}
+
+/// One chunk, or its listings one by one when the database refuses the chunk.
 async fn store_part(db: &DatabaseConnection, part: &[Found], now: DateTime<Utc>) -> Result<Stored> {
     let chunk_error = match store_chunk(db, part, now).await {
         Ok(stored) => return Ok(stored),
-        Err(e) => e,
+        Err(e) if is_refusal(&e) => e,
+        Err(e) => return Err(e),
     };
     tracing::warn!(error = %chunk_error, listings = part.len(), "a chunk of listings was refused; storing them one at a time");
     let mut stored = Stored::default();
     for one in part.chunks(1) {
         match store_chunk(db, one, now).await {
             Ok(s) => stored.absorb(s),
-            Err(e) => {
-                let l = &one[0].listing;
-                tracing::warn!(source = l.source, title = %l.title, url = %l.job_url, error = %e, "listing refused by the database");
-                stored.rejected.push(Rejected {
-                    source: l.source.to_owned(),
-                    title: l.title.chars().take(200).collect(),
-                    job_url: l.job_url.chars().take(500).collect(),
-                    reason: e.to_string(),
-                });
-            }
+            Err(e) if is_refusal(&e) => stored.rejected.push(rejected(&one[0], &e)),
+            Err(e) => return Err(e),
         }
     }
     if stored.rejected.len() == part.len() {
+        // Nothing at all was taken: the table, not the data, is what fails.
         return Err(chunk_error);
     }
     Ok(stored)
+}
+
+fn rejected(found: &Found, error: &crate::Error) -> Rejected {
+    let l = &found.listing;
+    tracing::warn!(source = l.source, title = %l.title, url = %l.job_url, %error, "listing refused by the database");
+    Rejected {
+        source: l.source.to_owned(),
+        title: l.title.chars().take(200).collect(),
+        job_url: l.job_url.chars().take(500).collect(),
+        reason: error.to_string(),
+    }
 }
 
 async fn store_chunk(
@@ -286,8 +305,11 @@ SELECT l, c, $3 FROM UNNEST($1::int8[], $2::int8[]) AS t(l, c)
 ON CONFLICT DO NOTHING
 RETURNING search_category_id"#;
 
+    /// Kept as a SeaORM query error, so that the caller can tell a refusal from an outage.
     fn db(e: sqlx::Error) -> Error {
-        Error::Database(sea_orm::DbErr::Custom(format!("storing listings: {e}")))
+        Error::Database(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(
+            std::sync::Arc::new(e),
+        )))
     }
 
     fn texts(part: &[Found], get: impl Fn(&Found) -> Option<String>) -> Vec<Option<String>> {

@@ -31,6 +31,21 @@ use crate::Result;
 use crate::llm::{Llm, LlmError, Tool, ToolRequest, Usage, str_field, string_list, truncate_chars};
 use keyword::Corpus;
 
+/// The users assigned to one of `categories`: who is due for matching when they gain listings.
+pub async fn assigned_users(db: &DatabaseConnection, categories: &[i64]) -> Result<Vec<i64>> {
+    if categories.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::SearchCategoryId.is_in(categories.iter().copied()))
+        .filter(user::Column::CategoryStatus.eq(AssignmentStatus::Assigned))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Bumped whenever the scoring prompt or tool changes meaning: every stored LLM score becomes
 /// stale and is redone.
 pub const MATCH_PROMPT_VERSION: &str = "match-v1";

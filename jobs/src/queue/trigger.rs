@@ -1,101 +1,127 @@
-//! Asking for a collector run: one queued or running run at a time; and recovering runs whose
-//! worker died, so an orphaned run never blocks every later request.
+//! The queue's side of a collector run's lifecycle: asking for a run (one queued or running at a
+//! time), queueing again the runs that went stale, and what follows a run (matching for the
+//! users of every category that gained listings).
 
-use entity::{RunStatus, RunTrigger, pipeline_run};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use std::time::Duration;
 
-use super::{Queue, RunPipeline};
-use crate::collect::runs;
-use crate::{Error, Result};
+use entity::{RunTrigger, pipeline_run};
+use sea_orm::DatabaseConnection;
 
-/// The run that is queued or running, if any.
-pub async fn active_run(db: &DatabaseConnection) -> Result<Option<pipeline_run::Model>> {
-    Ok(pipeline_run::Entity::find()
-        .filter(pipeline_run::Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
-        .order_by_asc(pipeline_run::Column::Id)
-        .one(db)
-        .await?)
+use super::{MatchUser, Queue, RunPipeline};
+use crate::Result;
+use crate::collect::{RunSummary, lease, runs};
+
+/// How long a QUEUED run may wait untaken before its job is taken for lost: the orphan timeout
+/// plus the longest wait between two retries.
+pub fn queued_stale_after(orphan_after: Duration) -> Duration {
+    orphan_after + super::workers::RETRY_BACKOFF_MAX
 }
 
-/// Returns the active run if there is one (after recovering orphaned runs); otherwise creates a
-/// QUEUED run and queues its job.
-/// A partial unique index admits one active run, so two callers at once get the same run.
-/// If queueing fails the new run is marked FAILED with the reason, so it blocks nothing.
+/// Returns the active run if there is one (after recovering stale runs); otherwise creates a
+/// QUEUED run and queues its job. If queueing fails the new run is marked FAILED with the
+/// reason, so it blocks nothing.
 pub async fn request_run(
     db: &DatabaseConnection,
     queue: &Queue,
     trigger: RunTrigger,
     requested_by: Option<i64>,
 ) -> Result<pipeline_run::Model> {
-    recover_orphaned_runs(db, queue).await?;
-    if let Some(active) = active_run(db).await? {
-        return Ok(active);
+    recover_stale_runs(db, queue).await?;
+    let requested = runs::request(db, trigger, requested_by).await?;
+    if requested.created {
+        push_or_fail(db, queue, &requested.run).await?;
     }
-    let run = match runs::create(db, trigger, requested_by).await {
-        Ok(run) => run,
-        Err(Error::Database(e))
-            if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
-        {
-            return active_run(db).await?.ok_or_else(|| {
-                Error::Unexpected("an active run vanished while being looked up".into())
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    if let Err(e) = queue.push_run(RunPipeline { run_id: run.id }).await {
-        let errors = [entity::RunErrorEntry {
-            source: runs::LIFECYCLE.into(),
-            category: None,
-            message: e.to_string(),
-            at: chrono::Utc::now(),
-        }];
-        runs::finish(
-            db,
-            run.id,
-            RunStatus::Failed,
-            &runs::Counters::default(),
-            &errors,
-        )
-        .await?;
-        return Err(e);
-    }
-    Ok(run)
+    Ok(requested.run)
 }
 
-/// Puts runs whose worker died (heartbeat older than `QUEUE_ORPHAN_AFTER_SECONDS`) back on the
-/// queue, or fails those that have used their attempts. Returns how many were recovered or
-/// failed.
-pub async fn recover_orphaned_runs(db: &DatabaseConnection, queue: &Queue) -> Result<usize> {
+async fn push_or_fail(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    run: &pipeline_run::Model,
+) -> Result<()> {
+    if let Err(e) = queue.push_run(RunPipeline { run_id: run.id }).await {
+        tracing::error!(run_id = run.id, error = %e, "could not queue the run; marking it FAILED");
+        lease::fail_unheld(db, run, format!("could not queue the run: {e}")).await?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Queues again the runs that went stale — RUNNING with a silent worker, or QUEUED and never
+/// taken — and fails those that have used their attempts. Returns how many it handled.
+pub async fn recover_stale_runs(db: &DatabaseConnection, queue: &Queue) -> Result<usize> {
     let config = queue.config();
+    let queued_after = queued_stale_after(config.orphan_after);
     let mut handled = 0;
-    for run in runs::orphaned(db, config.orphan_after).await? {
+    for run in lease::stale(db, config.orphan_after, queued_after).await? {
         let attempts = usize::try_from(run.attempts).unwrap_or(usize::MAX);
         if attempts >= config.max_attempts() {
-            tracing::error!(
-                run_id = run.id,
-                attempts,
-                "run's worker stopped responding on its last attempt; marking it FAILED"
-            );
-            runs::fail(
+            if lease::fail_unheld(
                 db,
-                run.id,
-                format!(
-                    "its worker stopped responding during attempt {attempts}; no attempts left"
-                ),
+                &run,
+                format!("its worker stopped during attempt {attempts}; no attempts left"),
             )
-            .await?;
-            handled += 1;
-        } else if runs::requeue_orphan(db, run.id, config.orphan_after).await? {
+            .await?
+            {
+                tracing::error!(
+                    run_id = run.id,
+                    attempts,
+                    "a run's worker stopped on its last attempt; marked FAILED"
+                );
+                handled += 1;
+            }
+        } else if lease::requeue(db, &run, config.orphan_after, queued_after).await? {
             tracing::warn!(
                 run_id = run.id,
+                status = run.status.as_str(),
                 attempts,
-                "run's worker stopped responding; queueing the run again"
+                "a run went stale; queueing it again"
             );
-            if let Err(e) = queue.push_run(RunPipeline { run_id: run.id }).await {
-                runs::fail(db, run.id, format!("could not queue the run again: {e}")).await?;
-            }
+            push_or_fail(db, queue, &run).await.ok();
             handled += 1;
         }
     }
     Ok(handled)
+}
+
+/// What follows a collected run: `MatchUser` for every user assigned to a category that gained
+/// listings (a failure to queue is recorded as an error of the run), then the run's final
+/// write. Returns the summary as stored.
+pub async fn finish_run(
+    db: &DatabaseConnection,
+    queue: Option<&Queue>,
+    mut summary: RunSummary,
+) -> Result<RunSummary> {
+    if let Some(queue) = queue {
+        match queue_matching(db, queue, &summary.categories_gained).await {
+            Ok(n) => summary.counters.users_queued_for_matching = n,
+            Err(e) => {
+                tracing::warn!(error = %e, "queueing matching after the run failed");
+                summary.errors.push(entity::RunErrorEntry {
+                    source: "matching".into(),
+                    category: None,
+                    message: format!("queueing matching failed: {e}"),
+                    at: chrono::Utc::now(),
+                });
+            }
+        }
+    }
+    runs::finish(
+        db,
+        &summary.lease,
+        summary.status,
+        &summary.counters,
+        &summary.errors,
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// Queues `MatchUser` for every user assigned to one of `categories`; returns how many.
+async fn queue_matching(db: &DatabaseConnection, queue: &Queue, categories: &[i64]) -> Result<i32> {
+    let users = crate::matching::assigned_users(db, categories).await?;
+    for &user_id in &users {
+        queue.push_match(MatchUser { user_id }).await?;
+    }
+    Ok(i32::try_from(users.len()).unwrap_or(i32::MAX))
 }

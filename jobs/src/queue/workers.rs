@@ -11,18 +11,19 @@ use sea_orm::DatabaseConnection;
 
 use super::{AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline};
 use crate::assign::{self, AssignConfig};
-use crate::collect::runs::{self, Claim};
+use crate::collect::lease::{self as runs_lease, Claim};
 use crate::collect::{self, CollectConfig, SilentProgress};
 use crate::llm::Llm;
 use crate::matching::{self, CorpusCache, MatchConfig};
-use crate::sources::registry::http_client;
-use crate::sources::{PoliteClient, SourceSet, SourcesConfig};
+use crate::sources::{SourceSet, SourcesConfig};
 
 /// What handlers need.
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub db: DatabaseConnection,
     pub sources: SourcesConfig,
+    /// The HTTP client every source shares, built once at start.
+    pub http: reqwest::Client,
     pub collect: CollectConfig,
     /// Where follow-up jobs are queued (matching after a run or an assignment).
     pub queue: Queue,
@@ -33,20 +34,27 @@ pub struct Deps {
     pub corpus: Arc<CorpusCache>,
 }
 
+/// The longest wait between two attempts of a job (the backoff doubles from 2 s up to this).
+pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(300);
+
 /// Runs the collection of `job.run_id`, then queues matching for the users of every category
-/// that gained listings. The run is claimed first, so a second delivery, or a job for a run
-/// another live worker holds, changes nothing; an interrupted run starts over (counters reset,
-/// listings already stored are skipped by `ON CONFLICT DO NOTHING`). While it works the worker
-/// refreshes the run's heartbeat. A failed attempt hands the run back to the queue with its
-/// error; the last one marks it FAILED.
+/// that gained listings and writes the run's end. The run is claimed first, so a second
+/// delivery, or a job for a run another live worker holds, changes nothing; an interrupted run
+/// starts over (counters reset, listings already stored are skipped by `ON CONFLICT DO
+/// NOTHING`). While it works the worker refreshes the run's heartbeat; if another worker took
+/// the run over, this one stops and writes nothing. A failed attempt hands the run back to the
+/// queue with its error; the last one marks it FAILED.
 pub async fn run_pipeline(
     job: RunPipeline,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
     let queue = deps.queue.config();
-    let run = match runs::claim(&deps.db, job.run_id, queue.orphan_after).await? {
-        Claim::Claimed(run) => run,
+    let claimed = runs_lease::claim(&deps.db, job.run_id, queue.orphan_after)
+        .await
+        .map_err(|e| settle("run_pipeline", &attempt, queue, e.into()))?;
+    let lease = match claimed {
+        Claim::Claimed(lease, _) => lease,
         Claim::Ended(status) => {
             tracing::info!(
                 run_id = job.run_id,
@@ -63,20 +71,22 @@ pub async fn run_pipeline(
             return Ok(());
         }
     };
-    let sources = SourceSet::from_config(&deps.sources, PoliteClient::new(http_client()));
-    let work = collect::collect(
-        &deps.db,
-        &sources,
-        &deps.sources,
-        &deps.collect,
-        run.id,
-        &SilentProgress,
-        Some(&deps.queue),
-    );
-    match runs::with_heartbeat(&deps.db, run.id, queue.run_heartbeat(), work).await {
+    let work = async {
+        let summary = collect::collect(
+            &deps.db,
+            &SourceSet::for_run(&deps.sources, &deps.http),
+            &deps.sources,
+            &deps.collect,
+            &lease,
+            &SilentProgress,
+        )
+        .await?;
+        super::trigger::finish_run(&deps.db, Some(&deps.queue), summary).await
+    };
+    match runs_lease::with_heartbeat(&deps.db, &lease, queue.run_heartbeat(), work).await {
         Ok(summary) => {
             tracing::info!(
-                run_id = run.id,
+                run_id = lease.id,
                 status = summary.status.as_str(),
                 inserted = summary.counters.listings_inserted,
                 users_queued = summary.counters.users_queued_for_matching,
@@ -84,22 +94,29 @@ pub async fn run_pipeline(
             );
             Ok(())
         }
+        Err(crate::Error::Superseded(why)) => {
+            tracing::warn!(run_id = lease.id, %why, "another worker took the run over; this one stops");
+            Ok(())
+        }
         Err(e) => {
-            let attempts = usize::try_from(run.attempts).unwrap_or(usize::MAX);
-            if is_last_attempt(&attempt, queue) || attempts >= queue.max_attempts() {
-                runs::fail(
+            let attempts = usize::try_from(lease.attempt).unwrap_or(usize::MAX);
+            let recorded = if is_last_attempt(&attempt, queue) || attempts >= queue.max_attempts() {
+                runs_lease::fail(
                     &deps.db,
-                    run.id,
+                    &lease,
                     format!("attempt {attempts} failed: {e}; no attempts left"),
                 )
-                .await?;
+                .await
             } else {
-                runs::release(
+                runs_lease::release(
                     &deps.db,
-                    run.id,
+                    &lease,
                     format!("attempt {attempts} failed: {e}; it will be retried"),
                 )
-                .await?;
+                .await
+            };
+            if let Err(why) = recorded {
+                tracing::warn!(run_id = lease.id, error = %why, "could not record the failed attempt");
             }
             Err(settle("run_pipeline", &attempt, queue, e.into()))
         }
@@ -195,7 +212,7 @@ impl WorkerSettings {
             retries: config.max_retries,
             backoff: ExponentialBackoffMaker::new(
                 Duration::from_secs(2),
-                Duration::from_secs(300),
+                RETRY_BACKOFF_MAX,
                 0.5,
                 HasherRng::default(),
             )
@@ -300,14 +317,14 @@ pub async fn run(
     }
 }
 
-/// Every half `QUEUE_ORPHAN_AFTER_SECONDS`, recovers runs whose worker died (never returns).
+/// Every half `QUEUE_ORPHAN_AFTER_SECONDS`, recovers stale runs (never returns).
 async fn watch_runs(db: &DatabaseConnection, queue: &Queue) {
     let mut tick = tokio::time::interval(queue.config().orphan_after / 2);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = super::trigger::recover_orphaned_runs(db, queue).await {
-            tracing::warn!(error = %e, "could not check for orphaned runs");
+        if let Err(e) = super::trigger::recover_stale_runs(db, queue).await {
+            tracing::warn!(error = %e, "could not check for stale runs");
         }
     }
 }

@@ -131,14 +131,6 @@ impl PoliteClient {
             .contains(source)
     }
 
-    /// Forgets degraded sources (a new run starts clean).
-    pub fn reset_degraded(&self) {
-        self.degraded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
-
     fn host(&self, key: String, policy: &HostPolicy) -> Arc<Host> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts

@@ -32,18 +32,18 @@ pub struct SourceSet {
     pub boards: Vec<(Arc<dyn JobSource>, Target)>,
     /// Enabled sources that cannot run as configured, and why (recorded as run errors).
     pub unavailable: Vec<(SourceName, String)>,
-    pub http: PoliteClient,
 }
 
 impl SourceSet {
-    /// The enabled sources with their endpoints. Indeed without `INDEED_API_KEY` is recorded
-    /// as unavailable.
-    pub fn from_config(config: &SourcesConfig, http: PoliteClient) -> Self {
+    /// The enabled sources of one run, on the process's HTTP `client` (see [`http_client`]),
+    /// with a fresh per-host policy state. Indeed without `INDEED_API_KEY` is recorded as
+    /// unavailable.
+    pub fn for_run(config: &SourcesConfig, client: &reqwest::Client) -> Self {
+        let http = PoliteClient::new(client.clone());
         let mut set = Self {
             search: Vec::new(),
             boards: Vec::new(),
             unavailable: Vec::new(),
-            http: http.clone(),
         };
         for &name in &config.enabled {
             let endpoint = Endpoint::new(name, &http, config);
@@ -89,19 +89,6 @@ impl SourceSet {
         }
         set
     }
-
-    /// Names of the sources that will be asked (for summaries).
-    pub fn names(&self) -> Vec<SourceName> {
-        let mut names: Vec<SourceName> = self
-            .search
-            .iter()
-            .map(|s| s.name())
-            .chain(self.boards.iter().map(|(s, _)| s.name()))
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    }
 }
 
 /// A source whose listings come out cleaned: the one boundary where board text enters.
@@ -127,11 +114,13 @@ impl JobSource for Cleaned {
 }
 
 /// The HTTP client every source shares: rustls, connection pooling, bounded connect time.
-pub fn http_client() -> reqwest::Client {
+/// Built once at start; a client that cannot be built (no TLS roots) stops the start rather than
+/// running without its timeouts.
+pub fn http_client() -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
-        .unwrap_or_default()
+        .map_err(|e| format!("cannot build the HTTP client for job sources: {e}"))
 }

@@ -119,6 +119,32 @@ async fn a_guesser_elsewhere_cannot_lock_the_owner_out(backend: Backend) {
     );
 }
 
+async fn concurrent_guesses_cannot_overrun_the_limit(backend: Backend) {
+    let app = spawn_app_with(backend, |vars| {
+        vars.insert("LOGIN_MAX_FAILURES".into(), "3".into());
+    })
+    .await;
+    app.register("raced@example.com").await;
+    let guesses = (0..12).map(|i| {
+        login_from(
+            &app,
+            &app.http,
+            "raced@example.com",
+            if i == 0 { "wrong one!!" } else { "wrong two!!" },
+        )
+    });
+    let bodies = futures::future::join_all(guesses).await;
+    let tried = bodies
+        .iter()
+        .filter(|b| error_code(b) == Some("UNAUTHENTICATED"))
+        .count();
+    let limited = bodies
+        .iter()
+        .filter(|b| error_code(b) == Some("RATE_LIMITED"))
+        .count();
+    assert_eq!((tried, limited), (3, 9), "attempts count when they start");
+}
+
 async fn many_addresses_guessing_one_account_meet_a_short_cap(backend: Backend) {
     let app = spawn_app_with(backend, |vars| {
         vars.insert("LOGIN_EMAIL_MAX_FAILURES_PER_MINUTE".into(), "4".into());
@@ -144,4 +170,5 @@ on_each_backend!(
     one_address_trying_many_accounts_is_stopped_and_others_are_not,
     a_guesser_elsewhere_cannot_lock_the_owner_out,
     many_addresses_guessing_one_account_meet_a_short_cap,
+    concurrent_guesses_cannot_overrun_the_limit,
 );

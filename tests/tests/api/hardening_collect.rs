@@ -10,7 +10,7 @@ use chrono::Utc;
 use entity::{RunStatus, RunTrigger, job_listing, pipeline_run};
 use jobs::collect::dedup::Deduper;
 use jobs::sources::RawListing;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use tests::app::error_code;
 use tests::boards::{serve_all, vars_for};
@@ -158,10 +158,26 @@ async fn on_redis_a_run_that_fails_on_every_attempt_ends_failed_after_job_max_re
 }
 
 async fn insert_orphan(app: &TestApp, attempts: i32) -> i64 {
-    let long_ago = Utc::now() - chrono::Duration::minutes(10);
+    insert_stale(
+        app,
+        RunStatus::Running,
+        attempts,
+        chrono::Duration::minutes(10),
+    )
+    .await
+}
+
+/// A run in `status`, last touched `ago`, with no job in any queue.
+async fn insert_stale(
+    app: &TestApp,
+    status: RunStatus,
+    attempts: i32,
+    ago: chrono::Duration,
+) -> i64 {
+    let long_ago = Utc::now() - ago;
     let row = pipeline_run::ActiveModel {
         trigger: Set(RunTrigger::Admin),
-        status: Set(RunStatus::Running),
+        status: Set(status),
         queued_at: Set(long_ago),
         started_at: Set(Some(long_ago)),
         heartbeat_at: Set(Some(long_ago)),
@@ -189,6 +205,7 @@ async fn a_run_left_running_by_a_dead_worker_is_taken_up_again(backend: Backend)
     let app = spawn_api_only(backend, |vars| {
         vars_for(&mock, vars);
         vars.insert("QUEUE_ORPHAN_AFTER_SECONDS".into(), "2".into());
+        vars.insert("JOB_MAX_RETRIES".into(), "3".into());
     })
     .await;
     let admin = app.admin_token().await;
@@ -221,7 +238,7 @@ async fn a_run_left_running_by_a_dead_worker_is_taken_up_again(backend: Backend)
             .errors
             .0
             .iter()
-            .any(|e| e.message.contains("stopped responding")),
+            .any(|e| e.message.contains("worker stopped")),
         "{:?}",
         spent.errors
     );
@@ -233,6 +250,94 @@ async fn a_run_left_running_by_a_dead_worker_is_taken_up_again(backend: Backend)
         .expect("workers stop")
         .expect("no panic")
         .expect("clean stop");
+}
+
+async fn a_queued_run_whose_job_was_lost_is_queued_again(backend: Backend) {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    let app = spawn_api_only(backend, |vars| vars_for(&mock, vars)).await;
+    let admin = app.admin_token().await;
+    // QUEUED an hour ago, its job gone (a crash between two steps, a storage that dropped it).
+    let lost = insert_stale(&app, RunStatus::Queued, 0, chrono::Duration::hours(1)).await;
+    let again = app.data(RUN_PIPELINE, json!({}), Some(&admin)).await["runPipeline"].clone();
+    assert_eq!(again["id"], json!(lost.to_string()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(api::server::run_workers(app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let run = app.until_run_ended(&admin, &lost.to_string(), 60).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .expect("workers stop")
+        .expect("no panic")
+        .expect("clean stop");
+}
+
+async fn a_worker_that_lost_its_run_writes_nothing(backend: Backend) {
+    use jobs::collect::lease::{self, Claim};
+    use jobs::collect::runs::{self, Counters};
+    let app = spawn_api_only(backend, |_| {}).await;
+    let run = runs::create(&app.db, RunTrigger::Cli, None)
+        .await
+        .expect("run");
+    let orphan_after = Duration::from_secs(60);
+    let Claim::Claimed(first, _) = lease::claim(&app.db, run.id, orphan_after)
+        .await
+        .expect("claim")
+    else {
+        panic!("a queued run is claimed");
+    };
+    assert_eq!(
+        lease::claim(&app.db, run.id, orphan_after)
+            .await
+            .expect("claim"),
+        Claim::Busy,
+        "a live holder keeps it"
+    );
+    // The first holder goes silent: its heartbeat is ten minutes old, and another takes over.
+    pipeline_run::Entity::update_many()
+        .col_expr(
+            pipeline_run::Column::HeartbeatAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - chrono::Duration::minutes(10)),
+        )
+        .filter(pipeline_run::Column::Id.eq(run.id))
+        .exec(&app.db)
+        .await
+        .expect("age the heartbeat");
+    let Claim::Claimed(second, _) = lease::claim(&app.db, run.id, orphan_after)
+        .await
+        .expect("claim")
+    else {
+        panic!("a silent holder's run is taken over");
+    };
+    assert_eq!(second.attempt, first.attempt + 1);
+    let counters = Counters {
+        categories_done: 9,
+        ..Counters::default()
+    };
+    for outcome in [
+        runs::write_progress(&app.db, &first, &counters, &[]).await,
+        lease::release(&app.db, &first, "late".into()).await,
+        lease::fail(&app.db, &first, "late".into()).await,
+    ] {
+        assert!(
+            matches!(outcome, Err(jobs::Error::Superseded(_))),
+            "{outcome:?}"
+        );
+    }
+    assert!(
+        !lease::beat(&app.db, &first).await.expect("beat"),
+        "the old holder learns it"
+    );
+    assert!(lease::beat(&app.db, &second).await.expect("beat"));
+    let row = run_row(&app, &run.id.to_string()).await;
+    assert_eq!(
+        (row.status, row.categories_done),
+        (RunStatus::Running, 0),
+        "untouched"
+    );
 }
 
 async fn an_import_row_with_a_nul_byte_lands_cleaned_with_the_others(backend: Backend) {
@@ -323,6 +428,8 @@ on_each_backend!(
     a_board_listing_with_nul_bytes_is_cleaned_and_stored,
     a_run_that_fails_on_every_attempt_ends_failed,
     a_run_left_running_by_a_dead_worker_is_taken_up_again,
+    a_queued_run_whose_job_was_lost_is_queued_again,
+    a_worker_that_lost_its_run_writes_nothing,
     an_import_row_with_a_nul_byte_lands_cleaned_with_the_others,
     control_characters_in_search_and_category_inputs_are_validation_errors,
 );
