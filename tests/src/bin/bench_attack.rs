@@ -9,7 +9,8 @@
 //! It imports 2,000 listings with ~3 KB descriptions into a scratch SQLite database, then for
 //! each attack starts a fresh `jobcollector serve --no-workers` on it and measures:
 //! 1. a query of `BENCH_FRAGMENT_LEVELS` (default 24) fragments, each spreading the one before
-//!    twice: the time of two such requests at once, and of a `/healthz` sent meanwhile;
+//!    twice: the time of two such requests at once, and of a `/healthz` sent meanwhile; then
+//!    one whose innermost fragment spreads a fragment that does not exist;
 //! 2. the server's RSS before and after `BENCH_LOGINS` (default 1,000) failed logins with unique
 //!    1 MB emails, 8 at once;
 //! 3. 300 aliases of `jobListings(first: 100) { … description }`: the response's size and
@@ -160,8 +161,8 @@ async fn post(
     Ok((started.elapsed().as_secs_f64(), bytes.len(), status))
 }
 
-fn fragment_bomb(levels: usize) -> String {
-    let mut q = format!("query {{ ...F{levels} }} fragment F0 on Query {{ __typename }}");
+fn fragment_bomb(levels: usize, inner: &str) -> String {
+    let mut q = format!("query {{ ...F{levels} }} fragment F0 on Query {{ {inner} }}");
     for i in 1..=levels {
         q.push_str(&format!(
             " fragment F{i} on Query {{ ...F{p} ...F{p} }}",
@@ -195,7 +196,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(24);
-    let bomb = json!({ "query": fragment_bomb(levels) });
+    let bomb = json!({ "query": fragment_bomb(levels, "__typename") });
     println!(
         "fragment document: {} bytes, {levels} levels",
         bomb["query"].as_str().map_or(0, str::len)
@@ -217,6 +218,11 @@ async fn main() {
     );
     println!("  two at once: {} | {}", shown(&a), shown(&b));
     println!("  /healthz meanwhile: {health_secs:.3} s (answered: {health_ok})");
+    let unknown = json!({ "query": fragment_bomb(levels, "...Missing") });
+    println!(
+        "  the same ending in a spread of an unknown fragment: {}",
+        shown(&post(&client, &server, &unknown, None).await)
+    );
 
     // 2. Failed logins with megabyte emails, on a fresh process.
     drop(server);
