@@ -221,6 +221,16 @@ impl TestApp {
         }
     }
 
+    /// Starts job workers on this app's state, as a `jobcollector worker` process beside an
+    /// API-only node would run them.
+    pub fn start_workers(&self) -> Workers {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(api::server::run_workers(self.state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Workers { stop, task }
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -230,6 +240,25 @@ impl TestApp {
             Some(server) => server.await?,
             None => Ok(()),
         }
+    }
+}
+
+/// Workers started by [`TestApp::start_workers`].
+#[derive(Debug)]
+pub struct Workers {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Workers {
+    /// Stops them and waits (a running job may finish first); panics if they fail to stop.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(std::time::Duration::from_secs(30), self.task)
+            .await
+            .expect("workers stop in time")
+            .expect("workers do not panic")
+            .expect("workers stop cleanly");
     }
 }
 

@@ -218,10 +218,7 @@ async fn a_run_left_running_by_a_dead_worker_is_taken_up_again(backend: Backend)
         "the orphan is the active run"
     );
     assert_eq!(again["status"], "QUEUED", "handed back to the queue");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(api::server::run_workers(app.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let workers = app.start_workers();
     let run = app.until_run_ended(&admin, &orphan.to_string(), 60).await;
     assert_eq!(run["status"], "SUCCEEDED", "{run}");
     assert_eq!(run["listingsInserted"], 17);
@@ -244,12 +241,7 @@ async fn a_run_left_running_by_a_dead_worker_is_taken_up_again(backend: Backend)
     );
     app.until_run_ended(&admin, next["id"].as_str().expect("id"), 60)
         .await;
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(30), worker)
-        .await
-        .expect("workers stop")
-        .expect("no panic")
-        .expect("clean stop");
+    workers.stop().await;
 }
 
 async fn a_queued_run_whose_job_was_lost_is_queued_again(backend: Backend) {
@@ -261,18 +253,10 @@ async fn a_queued_run_whose_job_was_lost_is_queued_again(backend: Backend) {
     let lost = insert_stale(&app, RunStatus::Queued, 0, chrono::Duration::hours(1)).await;
     let again = app.data(RUN_PIPELINE, json!({}), Some(&admin)).await["runPipeline"].clone();
     assert_eq!(again["id"], json!(lost.to_string()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(api::server::run_workers(app.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let workers = app.start_workers();
     let run = app.until_run_ended(&admin, &lost.to_string(), 60).await;
     assert_eq!(run["status"], "SUCCEEDED", "{run}");
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(30), worker)
-        .await
-        .expect("workers stop")
-        .expect("no panic")
-        .expect("clean stop");
+    workers.stop().await;
 }
 
 async fn a_worker_that_lost_its_run_writes_nothing(backend: Backend) {
