@@ -138,9 +138,7 @@ pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let db = db::connect(&config).await?;
             db::prepare(&config, &db).await?;
-            auth::accounts::grant_admin(&db, &email)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            auth::accounts::grant_admin(&db, &email).await?;
             println!("{} is now an admin", email.trim().to_lowercase());
             Ok(())
         }

@@ -34,8 +34,10 @@ impl ErrorCode {
     }
 }
 
-/// An error on its way to a client. It deliberately does not implement `Display`, so that it
-/// can only reach async-graphql through the conversion below.
+/// An error on its way to a client. It deliberately does not implement `Display` (async-graphql
+/// turns anything `Display` into an error of its own, without a code), so that it reaches
+/// async-graphql only through the conversion below; [`ApiError::message`] and the conversion
+/// into `anyhow::Error` give the CLI and start-up a plain message.
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// Missing, invalid or expired credentials.
@@ -74,9 +76,30 @@ impl ApiError {
         }
     }
 
+    /// A one-line description: the code and what a client would read, or the internal cause
+    /// (for operators, never for clients).
+    pub fn message(&self) -> String {
+        let code = self.code().as_str();
+        match self {
+            Self::Unauthenticated(m) | Self::Forbidden(m) => format!("{code}: {m}"),
+            Self::NotFound(m) | Self::Conflict(m) => format!("{code}: {m}"),
+            Self::Validation { field, message } => format!("{code}: {field}: {message}"),
+            Self::RateLimited { retry_after_secs } => {
+                format!("{code}: try again in {retry_after_secs} s")
+            }
+            Self::Internal(cause) => format!("{code}: {cause:#}"),
+        }
+    }
+
     /// Shorthand for an internal error with context.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(Arc::new(err.into()))
+    }
+}
+
+impl From<ApiError> for anyhow::Error {
+    fn from(err: ApiError) -> Self {
+        anyhow::anyhow!(err.message())
     }
 }
 
@@ -103,12 +126,6 @@ impl From<entity::InvalidValue> for ApiError {
             field: v.field,
             message: v.reason,
         }
-    }
-}
-
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(Arc::new(err.into()))
     }
 }
 

@@ -199,6 +199,11 @@ pub async fn find(
         .await?)
 }
 
+/// The category with this id, if any (retired ones included).
+pub async fn by_id(db: &DatabaseConnection, id: i64) -> Result<Option<search_category::Model>> {
+    Ok(search_category::Entity::find_by_id(id).one(db).await?)
+}
+
 async fn find_existing(db: &DatabaseConnection, slug: &str) -> Result<search_category::Model> {
     let slug: CategorySlug = slug.parse()?;
     find(db, &slug)

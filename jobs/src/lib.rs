@@ -10,10 +10,12 @@
 //! Later parts (sources, collect runs, LLM, matching, queue) live beside these, each with its
 //! own typed config.
 
+pub mod accounts;
 pub mod assign;
 pub mod catalog;
 pub mod collect;
 pub mod error;
+pub mod listings;
 pub mod llm;
 pub mod matching;
 pub mod queue;

@@ -2,11 +2,8 @@
 
 use std::net::IpAddr;
 
-use chrono::Utc;
-use entity::{AssignmentStatus, Email, Role, user};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use entity::{Email, user};
+use sea_orm::DatabaseConnection;
 
 use super::{LoginThrottle, TokenKeys, password};
 use crate::error::{ApiError, ApiResult};
@@ -32,25 +29,7 @@ pub async fn register(
     let email: Email = email.parse()?;
     password::check_rules(&password_text)?;
     let password_hash = password::hash(password_text).await?;
-    let now = Utc::now();
-    let row = user::ActiveModel {
-        email: Set(email),
-        password_hash: Set(password_hash),
-        role: Set(Role::User),
-        category_status: Set(AssignmentStatus::None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    let user = user::Entity::insert(row)
-        .exec_with_returning(db)
-        .await
-        .map_err(|e| {
-            ApiError::from(jobs::Error::conflict_on_unique(
-                e,
-                "an account with this email already exists",
-            ))
-        })?;
+    let user = jobs::accounts::create(db, email, password_hash).await?;
     let token = keys.issue(user.id)?;
     Ok(Session { token, user })
 }
@@ -73,10 +52,7 @@ pub async fn login(
         .map_err(|wait| ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         })?;
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email.clone()))
-        .one(db)
-        .await?;
+    let found = jobs::accounts::by_email(db, &email).await?;
     let matched = match &found {
         Some(user) => password::verify(password_text, user.password_hash.clone()).await?,
         None => {
@@ -94,22 +70,11 @@ pub async fn login(
 
 /// The user a verified token names, if the account still exists.
 pub async fn find_user(db: &DatabaseConnection, id: i64) -> ApiResult<Option<user::Model>> {
-    Ok(user::Entity::find_by_id(id).one(db).await?)
+    Ok(jobs::accounts::by_id(db, id).await?)
 }
 
 /// Makes the account with this email an admin; `NotFound` if there is none.
 pub async fn grant_admin(db: &DatabaseConnection, email: &str) -> ApiResult<()> {
     let email: Email = email.parse()?;
-    let updated = user::Entity::update_many()
-        .col_expr(user::Column::Role, Expr::value(Role::Admin.as_str()))
-        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(user::Column::Email.eq(email.clone()))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(ApiError::NotFound(format!(
-            "no account has the email {email}"
-        )));
-    }
-    Ok(())
+    Ok(jobs::accounts::grant_admin(db, &email).await?)
 }

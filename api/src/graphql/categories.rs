@@ -4,7 +4,7 @@ use async_graphql::{Context, Object};
 use entity::CategoryOrigin;
 use jobs::catalog::{self, CategoryPatch, NewCategory};
 
-use super::context::{require_admin, require_user, state};
+use super::context::{Access, state};
 use super::types::{AddSearchCategoryInput, SearchCategory, UpdateSearchCategoryInput};
 use crate::error::ApiResult;
 
@@ -16,12 +16,12 @@ pub struct CategoryQuery;
 impl CategoryQuery {
     /// Search categories ordered by slug; retired ones only with `includeInactive`.
     /// For any signed-in user.
+    #[graphql(guard = "Access::User")]
     async fn search_categories(
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(false)")] include_inactive: Option<bool>,
     ) -> ApiResult<Vec<SearchCategory>> {
-        require_user(ctx).await?;
         let rows = catalog::list(&state(ctx).db, include_inactive.unwrap_or(false)).await?;
         Ok(rows.into_iter().map(SearchCategory).collect())
     }
@@ -34,12 +34,12 @@ pub struct CategoryMutation;
 #[Object]
 impl CategoryMutation {
     /// Adds a category; the next collector run searches for it. CONFLICT if the slug is taken.
+    #[graphql(guard = "Access::Admin")]
     async fn add_search_category(
         &self,
         ctx: &Context<'_>,
         input: AddSearchCategoryInput,
     ) -> ApiResult<SearchCategory> {
-        require_admin(ctx).await?;
         let new = NewCategory {
             slug: input.slug,
             name: input.name,
@@ -53,13 +53,13 @@ impl CategoryMutation {
     }
 
     /// Renames a category or changes its terms, keywords, location or activity.
+    #[graphql(guard = "Access::Admin")]
     async fn update_search_category(
         &self,
         ctx: &Context<'_>,
         slug: String,
         input: UpdateSearchCategoryInput,
     ) -> ApiResult<SearchCategory> {
-        require_admin(ctx).await?;
         let patch = CategoryPatch {
             name: input.name,
             search_terms: input.search_terms,
@@ -73,12 +73,12 @@ impl CategoryMutation {
     }
 
     /// Retires a category: it becomes inactive and is kept for history. Not a deletion.
+    #[graphql(guard = "Access::Admin")]
     async fn remove_search_category(
         &self,
         ctx: &Context<'_>,
         slug: String,
     ) -> ApiResult<SearchCategory> {
-        require_admin(ctx).await?;
         Ok(SearchCategory(
             catalog::retire(&state(ctx).db, &slug).await?,
         ))

@@ -75,20 +75,32 @@ pub async fn current_user(ctx: &Context<'_>) -> ApiResult<Option<user::Model>> {
     }
 }
 
-/// The signed-in user, or `UNAUTHENTICATED`.
+/// The signed-in user, or `UNAUTHENTICATED` (loaded once per request: after a guard passed,
+/// this reads what the guard loaded).
 pub async fn require_user(ctx: &Context<'_>) -> ApiResult<user::Model> {
     current_user(ctx).await?.ok_or(ApiError::Unauthenticated(
         "sign in first: send Authorization: Bearer <token>",
     ))
 }
 
-/// The signed-in admin, `FORBIDDEN` for other users, `UNAUTHENTICATED` for anonymous callers.
-pub async fn require_admin(ctx: &Context<'_>) -> ApiResult<user::Model> {
-    let user = require_user(ctx).await?;
-    if user.role != Role::Admin {
-        return Err(ApiError::Forbidden("this operation is for admins only"));
+/// Who may resolve a field, decided before its resolver runs:
+/// `#[graphql(guard = "Access::Admin")]`. A field without a guard is open to anonymous callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Any signed-in user (`UNAUTHENTICATED` otherwise).
+    User,
+    /// Admins only (`FORBIDDEN` for other users, `UNAUTHENTICATED` for anonymous callers).
+    Admin,
+}
+
+impl async_graphql::Guard for Access {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let user = require_user(ctx).await?;
+        if *self == Access::Admin && user.role != Role::Admin {
+            return Err(ApiError::Forbidden("this operation is for admins only").into());
+        }
+        Ok(())
     }
-    Ok(user)
 }
 
 /// The client's address, inserted by the HTTP and WebSocket handlers.

@@ -1,12 +1,15 @@
 //! The GraphQL API, one module per domain, merged into one schema.
 //!
 //! - [`context`]: the per-request caller (from `Authorization: Bearer`) and the guards
-//!   [`context::require_user`] / [`context::require_admin`].
+//!   [`context::Access`] guard (`User`, `Admin`) on every field that needs one, decided before
+//!   the resolver runs; [`context::require_user`] gives a resolver its caller.
 //! - [`types`]: the object, input and enum types shared by the domains.
 //! - [`accounts`]: `me`, `register`, `login`.
 //! - [`categories`]: `searchCategories` and the admin mutations on categories.
-//! - [`matches`]: `saveResume`, `matchedJobs`, `setMatchStatus`, `jobListings` — what a job
-//!   seeker sees.
+//! - [`listings`]: `jobListings` and the `JobListing` type, with the per-request batch loaders.
+//! - [`matches`]: `saveResume`, `matchedJobs`, `setMatchStatus` — what a job seeker sees of
+//!   their matches.
+//! - [`cursor`]: the opaque keyset cursors of both lists.
 //! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` — collector runs for admins.
 //! - [`limits`]: every operation measured (tokens, aliases, depth, cost, sign-ins) before it
 //!   is validated or run.
@@ -16,7 +19,9 @@
 pub mod accounts;
 pub mod categories;
 pub mod context;
+pub mod cursor;
 pub mod limits;
+pub mod listings;
 pub mod matches;
 pub mod runs;
 pub mod types;
@@ -33,6 +38,7 @@ pub struct QueryRoot(
     accounts::AccountQuery,
     categories::CategoryQuery,
     matches::MatchQuery,
+    listings::ListingQuery,
     runs::RunQuery,
 );
 
@@ -70,7 +76,7 @@ pub const MAX_PAGE: i32 = 100;
 pub fn build_schema(state: AppState, limits: GraphqlConfig) -> AppSchema {
     let measured = limits::OperationLimits::new(limits, &sdl());
     let mut schema = builder()
-        .data(matches::Loaders::new(state.db.clone()))
+        .data(listings::Loaders::new(state.db.clone()))
         .data(state)
         .extension(limits::LimitsExtension(std::sync::Arc::new(measured)));
     if !limits.introspection {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::pipeline_run;
 use jobs::collect::runs;
 
-use super::context::{require_admin, state};
+use super::context::{Access, require_user, state};
 use crate::error::{ApiError, ApiResult};
 
 /// Most runs one `pipelineRuns` call returns.
@@ -130,8 +130,8 @@ pub struct RunQuery;
 #[Object]
 impl RunQuery {
     /// One run by id; null when there is none.
+    #[graphql(guard = "Access::Admin")]
     async fn pipeline_run(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<PipelineRun>> {
-        require_admin(ctx).await?;
         let Ok(id) = id.parse::<i64>() else {
             return Ok(None);
         };
@@ -143,12 +143,12 @@ impl RunQuery {
     }
 
     /// The newest runs first, at most `first` (1 to 100).
+    #[graphql(guard = "Access::Admin")]
     async fn pipeline_runs(
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(20)")] first: Option<i32>,
     ) -> ApiResult<Vec<PipelineRun>> {
-        require_admin(ctx).await?;
         let first = first.unwrap_or(20);
         if !(1..=MAX_RUNS).contains(&first) {
             return Err(ApiError::Validation {
@@ -170,8 +170,9 @@ impl RunMutation {
     /// Starts a collector run: creates it QUEUED and queues its job. While a run is queued or
     /// running this returns that run instead, so pressing twice (or two admins at once) makes
     /// exactly one run.
+    #[graphql(guard = "Access::Admin")]
     async fn run_pipeline(&self, ctx: &Context<'_>) -> ApiResult<PipelineRun> {
-        let admin = require_admin(ctx).await?;
+        let admin = require_user(ctx).await?;
         let s = state(ctx);
         let run = jobs::queue::trigger::request_run(
             &s.db,
@@ -196,12 +197,12 @@ pub struct RunSubscription;
 impl RunSubscription {
     /// The run now, then again every time its status or counters change; completes after the
     /// run ends. Works whichever process executes the run (it follows the stored row).
+    #[graphql(guard = "Access::Admin")]
     async fn pipeline_run_progress(
         &self,
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<impl futures::Stream<Item = PipelineRun> + use<>, ApiError> {
-        require_admin(ctx).await?;
         let db = state(ctx).db.clone();
         let not_found =
             || ApiError::NotFound(format!("no pipeline run has the id {}", id.as_str()));

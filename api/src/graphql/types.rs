@@ -3,10 +3,10 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{search_category, user};
-use sea_orm::EntityTrait;
 
+use super::MAX_PAGE;
 use super::context::state;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// What a user may do.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -164,9 +164,7 @@ impl CategoryAssignment {
         let Some(id) = self.category_id else {
             return Ok(None);
         };
-        let found = search_category::Entity::find_by_id(id)
-            .one(&state(ctx).db)
-            .await?;
+        let found = jobs::catalog::by_id(&state(ctx).db, id).await?;
         Ok(found.map(SearchCategory))
     }
 }
@@ -208,4 +206,24 @@ pub struct UpdateSearchCategoryInput {
     pub location: Option<String>,
     /// `false` retires the category, `true` brings it back.
     pub is_active: Option<bool>,
+}
+
+/// Where a page ends.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    /// Pass as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page size from `first` (default 20): 1 to [`MAX_PAGE`], else VALIDATION.
+pub fn page_size(first: Option<i32>) -> ApiResult<u64> {
+    let first = first.unwrap_or(20);
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(ApiError::Validation {
+            field: "first",
+            message: format!("must be between 1 and {MAX_PAGE}"),
+        });
+    }
+    Ok(first as u64)
 }

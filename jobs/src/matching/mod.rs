@@ -9,6 +9,7 @@
 //! nothing new makes no LLM call. A pair that fell back is retried by the LLM on the next run.
 
 pub mod keyword;
+pub mod read;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -263,26 +264,7 @@ pub async fn run(
         None => (None, KEYWORD_VERSION),
     };
 
-    let cutoff = Utc::now() - chrono::Duration::hours(i64::from(config.hours_old));
-    let listings: Vec<job_listing::Model> = job_listing::Entity::find()
-        .filter(
-            job_listing::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(job_listing_category::Column::JobListingId)
-                    .from(job_listing_category::Entity)
-                    .and_where(job_listing_category::Column::SearchCategoryId.eq(category_id))
-                    .to_owned(),
-            ),
-        )
-        .filter(
-            job_listing::Column::FirstSeenAt
-                .gte(cutoff)
-                .or(job_listing::Column::DatePosted.gte(cutoff.date_naive())),
-        )
-        .order_by_desc(job_listing::Column::FirstSeenAt)
-        .order_by_desc(job_listing::Column::Id)
-        .all(db)
-        .await?;
+    let listings = crate::listings::fresh_of_category(db, category_id, config.hours_old).await?;
     let candidates = listings.len();
     let existing: Vec<(i64, String, Option<String>, String)> = user_job_match::Entity::find()
         .select_only()

@@ -1,0 +1,126 @@
+//! Reads and the one write a job seeker makes on their matches: a filtered, ordered page of
+//! `user_job_matches` with each match's listing in the same query (`matchedJobs`), and the
+//! user's own status (`setMatchStatus`).
+
+use entity::{InvalidValue, MatchStatus, Score, job_listing, user_job_match};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::listings::Page;
+use crate::{Error, Result};
+
+/// The order of a page of matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchOrder {
+    /// Best score first; ties: most recently scored (highest match id) first. Served by the
+    /// `(user_id, match_score DESC, id DESC)` index.
+    #[default]
+    ScoreDesc,
+    /// Most recently collected listing first. Served by `(user_id, job_listing_id)`.
+    Newest,
+}
+
+/// Where the previous page ended, in the page's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchAfter {
+    /// After the match with this score and id.
+    Score { score: Score, id: i64 },
+    /// After the match of this listing.
+    Listing(i64),
+}
+
+/// What `matchedJobs` filters by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatchFilter {
+    /// At least this score (0 to 100).
+    pub min_score: Option<i32>,
+    pub status: Option<MatchStatus>,
+}
+
+/// A match and its listing (absent only if the listing row is gone).
+pub type MatchRow = (user_job_match::Model, Option<job_listing::Model>);
+
+/// The first `first` of `user_id`'s matches passing `filter`, in `order`, after `after`, each
+/// with its listing (one join for the whole page).
+pub async fn page(
+    db: &DatabaseConnection,
+    user_id: i64,
+    filter: MatchFilter,
+    order: MatchOrder,
+    first: u64,
+    after: Option<MatchAfter>,
+) -> Result<Page<MatchRow>> {
+    let mut condition = Condition::all().add(user_job_match::Column::UserId.eq(user_id));
+    if let Some(min) = filter.min_score {
+        let min = Score::try_from(min)
+            .map_err(|_| InvalidValue::new("minScore", "must be between 0 and 100"))?;
+        condition = condition.add(user_job_match::Column::MatchScore.gte(min));
+    }
+    if let Some(status) = filter.status {
+        condition = condition.add(user_job_match::Column::Status.eq(status));
+    }
+    let total = user_job_match::Entity::find()
+        .filter(condition.clone())
+        .count(db)
+        .await?;
+    let mut query = user_job_match::Entity::find().filter(condition);
+    query = match (order, after) {
+        (_, None) => query,
+        (MatchOrder::ScoreDesc, Some(MatchAfter::Score { score, id })) => query.filter(
+            Condition::any()
+                .add(user_job_match::Column::MatchScore.lt(score))
+                .add(
+                    Condition::all()
+                        .add(user_job_match::Column::MatchScore.eq(score))
+                        .add(user_job_match::Column::Id.lt(id)),
+                ),
+        ),
+        (MatchOrder::Newest, Some(MatchAfter::Listing(id))) => {
+            query.filter(user_job_match::Column::JobListingId.lt(id))
+        }
+        _ => {
+            return Err(InvalidValue::new("after", "not a cursor from this list").into());
+        }
+    };
+    query = match order {
+        MatchOrder::ScoreDesc => query
+            .order_by_desc(user_job_match::Column::MatchScore)
+            .order_by_desc(user_job_match::Column::Id),
+        MatchOrder::Newest => query.order_by_desc(user_job_match::Column::JobListingId),
+    };
+    let rows = query
+        .find_also_related(job_listing::Entity)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    Ok(Page::of(rows, first, total))
+}
+
+/// Sets `user_id`'s own status for their match of `listing_id`; `NotFound` when they have no
+/// such match (another user's listing, or one not matched).
+pub async fn set_status(
+    db: &DatabaseConnection,
+    user_id: i64,
+    listing_id: i64,
+    status: MatchStatus,
+) -> Result<user_job_match::Model> {
+    let not_found = || Error::NotFound(format!("you have no match for the listing {listing_id}"));
+    let updated = user_job_match::Entity::update_many()
+        .col_expr(user_job_match::Column::Status, Expr::value(status))
+        .filter(user_job_match::Column::UserId.eq(user_id))
+        .filter(user_job_match::Column::JobListingId.eq(listing_id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(not_found());
+    }
+    user_job_match::Entity::find()
+        .filter(user_job_match::Column::UserId.eq(user_id))
+        .filter(user_job_match::Column::JobListingId.eq(listing_id))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
