@@ -22,5 +22,6 @@ pub mod queue;
 pub mod resume;
 pub mod setup_lock;
 pub mod sources;
+pub mod text;
 
 pub use error::{Error, Result};

@@ -18,8 +18,8 @@ use super::dedup::Deduper;
 use super::run::title_matches_keywords;
 use super::store;
 use crate::catalog;
+use crate::sources::html::html_to_text;
 use crate::sources::model::{RawListing, Salary, SalaryInterval, date_from_epoch, parse_date};
-use crate::sources::text::html_to_text;
 use crate::{Error, Result};
 
 /// What an import did.

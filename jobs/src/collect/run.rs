@@ -23,8 +23,9 @@ use super::runs::{self, Counters};
 use super::store;
 use crate::catalog;
 use crate::sources::{
-    JobSource, RawListing, SearchQuery, SourceName, SourceSet, SourcesConfig, Target, matches_term,
+    JobSource, RawListing, SearchQuery, SourceName, SourceSet, SourcesConfig, Target,
 };
+use crate::text::matches_term;
 use crate::{Error, Result};
 
 /// How a run fans out and writes.

@@ -133,16 +133,6 @@ pub(crate) fn string_list(input: &serde_json::Value, name: &str, max: usize) -> 
     out
 }
 
-/// Cuts `text` to at most `max` characters, on a character boundary, marking the cut.
-pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,12 +143,6 @@ mod tests {
         let input = json!({"skills": [" Rust ", "rust", 3, "", "SQL", "Go", null]});
         assert_eq!(string_list(&input, "skills", 2), ["Rust", "SQL"]);
         assert_eq!(string_list(&input, "missing", 5), Vec::<String>::new());
-    }
-
-    #[test]
-    fn truncation_keeps_characters_whole() {
-        assert_eq!(truncate_chars("héllo wörld", 5), "héll…");
-        assert_eq!(truncate_chars("short", 5), "short");
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::sources::words;
+use crate::text::words;
 
 /// Skills and role phrases the scorer recognizes, lowercase, matched as whole words.
 pub const LEXICON: &[&str] = &[
@@ -221,7 +221,7 @@ pub const LEXICON: &[&str] = &[
 ];
 
 /// Words that say nothing about the role in a title, beside the seniority words
-/// ([`crate::assign::SENIORITY`]).
+/// ([`crate::text::SENIORITY`]).
 const TITLE_FILLER: &[&str] = &[
     "of", "and", "the", "a", "an", "ii", "iii", "iv", "remote", "hybrid", "onsite", "m", "f", "d",
     "w", "x", "for", "in", "at", "with", "to", "full", "time", "part", "contract", "mid",
@@ -402,7 +402,7 @@ fn significant_title_words(title: &str) -> Vec<String> {
         .into_iter()
         .filter(|w| {
             !TITLE_FILLER.contains(&w.as_str())
-                && !crate::assign::SENIORITY.contains(&w.as_str())
+                && !crate::text::SENIORITY.contains(&w.as_str())
                 && w.chars().any(char::is_alphabetic)
         })
         .collect();
@@ -524,7 +524,7 @@ pub fn score(corpus: &Corpus, resume: &Resume, title: &str, description: &str) -
     }
     KeywordScore {
         score,
-        reason: crate::llm::truncate_chars(&reason, 300),
+        reason: crate::text::truncate_chars(&reason, 300),
         matched: matched.into_iter().take(15).collect(),
         missing: missing.into_iter().take(15).collect(),
     }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
+use super::html::description;
 use super::model::{Num, RawListing, date_from_epoch, non_empty};
-use super::text::description;
 use super::{Endpoint, JobSource, SourceName, SourceResult, Target, parse_json};
 
 /// Pages read per run at most (the newest first).

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::greenhouse::company_from_board;
+use super::html::html_to_text;
 use super::model::{Num, RawListing, Salary, SalaryInterval, non_empty, parse_date};
-use super::text::html_to_text;
 use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]

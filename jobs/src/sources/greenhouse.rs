@@ -5,8 +5,8 @@ use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use super::html::{html_to_text, unescape_entities};
 use super::model::{Id, RawListing, mentions_remote, non_empty, parse_date};
-use super::text::{html_to_text, unescape_entities};
 use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
+use super::html::{html_to_text, unescape_entities};
 use super::model::{RawListing, mentions_remote, parse_date};
-use super::text::{html_to_text, unescape_entities};
 use super::{Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, parse_json};
 
 #[derive(Deserialize)]

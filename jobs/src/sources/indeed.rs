@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::html::description;
 use super::model::{
     RawListing, Salary, SalaryInterval, date_from_epoch, mentions_remote, non_empty,
 };
-use super::text::description;
 use super::{
     Endpoint, FetchError, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target,
     parse_json,

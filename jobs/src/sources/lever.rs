@@ -105,7 +105,7 @@ pub fn parse(body: &str, site: &str) -> SourceResult<Vec<RawListing>> {
             });
             let mut description = p.description_plain.unwrap_or_default();
             for list in p.lists {
-                let items = super::text::html_to_text(list.content.as_deref().unwrap_or_default());
+                let items = super::html::html_to_text(list.content.as_deref().unwrap_or_default());
                 description.push_str(&format!("\n\n{}\n{items}", list.text.unwrap_or_default()));
             }
             if let Some(extra) = p.additional_plain {

@@ -16,8 +16,8 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use scraper::{ElementRef, Html, Selector};
 
+use super::html::html_to_text;
 use super::model::{RawListing, mentions_remote, parse_date, parse_salary_text};
-use super::text::html_to_text;
 use super::{
     Endpoint, FetchError, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target,
 };

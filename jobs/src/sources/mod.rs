@@ -15,6 +15,7 @@ pub mod ashby;
 pub mod config;
 pub mod greenhouse;
 pub mod hackernews;
+pub mod html;
 pub mod http;
 pub mod indeed;
 pub mod lever;
@@ -25,7 +26,6 @@ pub mod registry;
 pub mod remoteok;
 pub mod remotive;
 pub mod smartrecruiters;
-pub mod text;
 pub mod workable;
 
 use std::fmt;
@@ -36,6 +36,8 @@ pub use config::{SourceName, SourcesConfig};
 pub use http::{FetchError, HostPolicy, PoliteClient};
 pub use model::{RawListing, Salary, SalaryInterval};
 pub use registry::SourceSet;
+
+use crate::text::matches_term;
 
 /// Whether a source is asked per search term or fetched whole once per run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,45 +216,4 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     body: &str,
 ) -> SourceResult<T> {
     serde_json::from_str(body).map_err(|e| SourceError::Malformed(format!("{source}: {e}")))
-}
-
-/// Whether every word of `term` occurs in `text` as a whole word (case-insensitive).
-pub fn matches_term(text: &str, term: &str) -> bool {
-    let words: Vec<String> = words(text);
-    let wanted = words_of(term);
-    !wanted.is_empty() && wanted.iter().all(|w| words.contains(w))
-}
-
-/// Lowercase alphanumeric words of `text` (`C++`, `C#` and `.NET` keep their symbols).
-pub fn words(text: &str) -> Vec<String> {
-    words_of(text)
-}
-
-fn words_of(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '+' || c == '#' || c == '.'))
-        .map(|w| w.trim_matches('.'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terms_match_whole_words_in_any_order() {
-        assert!(matches_term(
-            "Senior Software Engineer (Rust)",
-            "software engineer"
-        ));
-        assert!(matches_term("Engineer, Software", "software engineer"));
-        assert!(!matches_term(
-            "Software Engineering Manager",
-            "software engineer"
-        ));
-        assert!(matches_term("C++ Developer", "c++"));
-        assert!(!matches_term("anything", "  "));
-    }
 }

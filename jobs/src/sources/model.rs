@@ -130,11 +130,11 @@ impl RawListing {
     /// [`clean_block`] for the description): what every source's listings and every imported
     /// row go through before they are deduplicated and stored.
     ///
-    /// [`clean_line`]: super::text::clean_line
-    /// [`clean_block`]: super::text::clean_block
+    /// [`clean_line`]: super::html::clean_line
+    /// [`clean_block`]: super::html::clean_block
     #[must_use]
     pub fn cleaned(mut self) -> Self {
-        use super::text::{clean_block, clean_line};
+        use crate::text::{clean_block, clean_line};
         let line = |s: Option<String>| s.map(|s| clean_line(&s)).filter(|s| !s.is_empty());
         self.title = clean_line(&self.title);
         self.company = clean_line(&self.company);

@@ -5,10 +5,10 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use super::html::description;
 use super::model::{
     Id, Num, RawListing, Salary, SalaryInterval, date_from_epoch, non_empty, parse_date,
 };
-use super::text::description;
 use super::{Endpoint, JobSource, SourceError, SourceName, SourceResult, Target, parse_json};
 
 #[derive(Deserialize)]

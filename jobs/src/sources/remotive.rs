@@ -6,8 +6,8 @@ use super::{recent, search_query};
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use super::html::description;
 use super::model::{Id, RawListing, non_empty, parse_date, parse_salary_text};
-use super::text::description;
 use super::{
     Endpoint, JobSource, SearchQuery, SourceError, SourceName, SourceResult, Target, parse_json,
 };

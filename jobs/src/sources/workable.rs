@@ -5,8 +5,8 @@ use super::board_of;
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use super::html::description;
 use super::model::{RawListing, non_empty, parse_date};
-use super::text::description;
 use super::{Endpoint, JobSource, SourceName, SourceResult, Target, not_found_as, parse_json};
 
 #[derive(Deserialize)]

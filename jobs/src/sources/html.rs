@@ -1,12 +1,8 @@
-//! HTML to plain text, for descriptions, and the cleaning every source's text goes through.
+//! HTML to plain text, for descriptions.
 //!
 //! Block elements become line breaks, list items get a bullet, entities are decoded, and
 //! runs of blank lines are collapsed. `scraper::Html` is not `Send`: these are plain
 //! functions, never held across an `.await`.
-//!
-//! [`clean_line`] and [`clean_block`] drop NUL and the other control characters that boards
-//! sometimes send: Postgres refuses `\u{0}` in text while SQLite stores it, so text is cleaned
-//! once, where it enters (DESIGN.md §5 "Collect"), and both backends see the same listing.
 
 use scraper::{Html, Node};
 
@@ -72,34 +68,6 @@ pub fn unescape_entities(escaped: &str) -> String {
     fragment.root_element().text().collect()
 }
 
-/// A single-line value (title, company, location, URL) without control characters: tabs and
-/// line breaks become spaces, the rest (NUL, escapes, DEL, C1 controls) are dropped, and
-/// whitespace runs collapse.
-pub fn clean_line(s: &str) -> String {
-    let kept: String = s
-        .chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' => Some(' '),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect();
-    kept.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A multi-line value (a description) without control characters other than line breaks and
-/// tabs; the text is otherwise unchanged.
-pub fn clean_block(s: &str) -> String {
-    if !s.chars().any(is_unwanted) {
-        return s.to_owned();
-    }
-    s.chars().filter(|c| !is_unwanted(*c)).collect()
-}
-
-fn is_unwanted(c: char) -> bool {
-    c.is_control() && !matches!(c, '\n' | '\t')
-}
-
 /// Trims every line, drops repeated blank lines and spaces.
 fn tidy(s: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
@@ -139,19 +107,6 @@ mod tests {
             "<h2>Who we are</h2>\n<p>Stripe is a &amp; platform</p>"
         );
         assert_eq!(html_to_text(&html), "Who we are\nStripe is a & platform");
-    }
-
-    #[test]
-    fn control_characters_are_dropped_and_line_breaks_kept_where_they_belong() {
-        assert_eq!(
-            clean_line("Data\u{0} Engineer\u{1b}[1m\n (Rust)\u{7f}\u{85}"),
-            "Data Engineer[1m (Rust)"
-        );
-        assert_eq!(
-            clean_block("Line one\u{0}\r\nLine\ttwo\u{8}"),
-            "Line one\nLine\ttwo"
-        );
-        assert_eq!(clean_block("untouched\ntext"), "untouched\ntext");
     }
 
     #[test]

@@ -1,0 +1,220 @@
+//! Assigning a user to a search category from their resume.
+//!
+//! 1. **Keywords** ([`keyword_match`]): every active category's keywords are looked for as
+//!    whole-word phrases. The resume's headline (its first short lines) decides: the category whose
+//!    longest keyword phrase found there is strictly longer than every other category's wins
+//!    (so "Machine Learning Engineer" is data_scientist through its three-word keyword, and a
+//!    "Senior Data Engineer" headline matches nothing, since no category has "engineer"
+//!    alone). That is method KEYWORD.
+//! 2. **LLM, existing** ([`choose_prompt`]): the model picks one of the active slugs, or
+//!    "none" — LLM_EXISTING.
+//! 3. **LLM, new** ([`propose_prompt`]): the model proposes a generic slug and name; the slug is
+//!    cleaned (seniority words dropped) and compared with every existing category in a
+//!    canonical form ([`canonical_slug`]: `ml_engineer` and `machine_learning_engineer` are the
+//!    same), then created with origin LLM — LLM_NEW (or LLM_EXISTING when it turned out to
+//!    exist).
+//! 4. **Fallback**: when the LLM is off or fails, the category with the highest keyword score
+//!    over the whole resume, else the configured default (`ASSIGN_DEFAULT_CATEGORY`) — FALLBACK,
+//!    with the reason kept in `category_error`.
+//!
+//! - [`keyword`]: step 1, keywords in the headline.
+//! - [`llm`]: steps 2 and 3, the prompts, tools and dialogue with the LLM.
+//! - [`slug`]: cleaning and canonicalizing slugs.
+//! - this file: [`decide`] (the steps in order, with the fallback) and [`run`] (the
+//!   `AssignCategory` job: decide, then record the state if the resume is still the one judged).
+
+mod create;
+pub mod keyword;
+pub mod llm;
+pub mod slug;
+
+use chrono::Utc;
+use entity::{AssignmentMethod, AssignmentStatus, search_category, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+pub use keyword::{KeywordMatch, KeywordScore, keyword_match};
+pub use llm::{
+    ASSIGN_PROMPT_VERSION, CHOOSE_SYSTEM, PROPOSE_SYSTEM, RESUME_CHARS_FOR_LLM, choose_prompt,
+    propose_prompt,
+};
+pub use slug::{canonical_slug, clean_slug};
+
+use crate::Result;
+use crate::catalog;
+use crate::llm::Llm;
+
+/// What the assignment decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Assigned {
+        category_id: i64,
+        method: AssignmentMethod,
+        /// Why it fell back, for FALLBACK.
+        note: Option<String>,
+    },
+    Failed(String),
+}
+
+/// How assignment is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignConfig {
+    /// `ASSIGN_DEFAULT_CATEGORY`: the fallback when no keyword matches at all.
+    pub default_category: String,
+}
+
+impl Default for AssignConfig {
+    fn default() -> Self {
+        Self {
+            default_category: "software_engineer".into(),
+        }
+    }
+}
+
+/// Decides the category for `resume` (see the module docs). LLM failures become FALLBACK;
+/// only database failures are errors.
+pub async fn decide(
+    db: &DatabaseConnection,
+    llm: Option<&dyn Llm>,
+    config: &AssignConfig,
+    resume: &str,
+) -> Result<Decision> {
+    let categories = catalog::list(db, false).await?;
+    let keywords = keyword_match(resume, &categories);
+    if let Some(category_id) = keywords.confident {
+        return Ok(Decision::Assigned {
+            category_id,
+            method: AssignmentMethod::Keyword,
+            note: None,
+        });
+    }
+    let llm_error = match llm {
+        None => "the LLM is disabled (BEDROCK_LLM_ENABLED=false)".to_owned(),
+        Some(llm) => match llm::ask_llm(db, llm, resume, &categories).await {
+            Ok(Ok(decision)) => return Ok(decision),
+            Ok(Err(e)) => {
+                tracing::warn!(kind = e.kind(), error = %e, "LLM category assignment failed");
+                e.to_string()
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    Ok(fallback(&keywords, &categories, config, llm_error))
+}
+
+fn fallback(
+    keywords: &KeywordMatch,
+    categories: &[search_category::Model],
+    config: &AssignConfig,
+    reason: String,
+) -> Decision {
+    if let Some(category_id) = keywords.best {
+        return Decision::Assigned {
+            category_id,
+            method: AssignmentMethod::Fallback,
+            note: Some(format!("{reason}; chose the best keyword match")),
+        };
+    }
+    match categories
+        .iter()
+        .find(|c| c.slug.as_str() == config.default_category)
+    {
+        Some(default) => Decision::Assigned {
+            category_id: default.id,
+            method: AssignmentMethod::Fallback,
+            note: Some(format!(
+                "{reason}; no keyword matched, so the default category {} was chosen",
+                default.slug
+            )),
+        },
+        None => Decision::Failed(format!(
+            "{reason}; no keyword matched and the default category {} is not active",
+            config.default_category
+        )),
+    }
+}
+
+/// What an assignment job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The user's category is set; matching should follow.
+    Assigned { category_id: i64 },
+    /// Nothing fitted; the user's state is FAILED.
+    Failed,
+    /// The user is gone or saved a newer resume; nothing was changed.
+    Stale,
+}
+
+/// The `AssignCategory` job: decides and records the category for the resume with
+/// `resume_hash`. A job for an older resume, or a second delivery after the state was
+/// recorded, changes nothing.
+pub async fn run(
+    db: &DatabaseConnection,
+    llm: Option<&dyn Llm>,
+    config: &AssignConfig,
+    user_id: i64,
+    resume_hash: &str,
+) -> Result<Outcome> {
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(Outcome::Stale);
+    };
+    if user.resume_hash.as_deref() != Some(resume_hash) {
+        return Ok(Outcome::Stale);
+    }
+    if user.category_status != AssignmentStatus::Pending {
+        return Ok(match (user.category_status, user.search_category_id) {
+            (AssignmentStatus::Assigned, Some(category_id)) => Outcome::Assigned { category_id },
+            _ => Outcome::Stale,
+        });
+    }
+    let resume = user.resume_text.unwrap_or_default();
+    let decision = decide(db, llm, config, &resume).await?;
+    let now = Utc::now();
+    let mut update = user::Entity::update_many()
+        .col_expr(user::Column::CategoryAssignedAt, Expr::value(now))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now));
+    let outcome = match &decision {
+        Decision::Assigned {
+            category_id,
+            method,
+            note,
+        } => {
+            update = update
+                .col_expr(user::Column::SearchCategoryId, Expr::value(*category_id))
+                .col_expr(
+                    user::Column::CategoryStatus,
+                    Expr::value(AssignmentStatus::Assigned),
+                )
+                .col_expr(user::Column::CategoryMethod, Expr::value(*method))
+                .col_expr(user::Column::CategoryError, Expr::value(note.clone()));
+            Outcome::Assigned {
+                category_id: *category_id,
+            }
+        }
+        Decision::Failed(message) => {
+            update = update
+                .col_expr(
+                    user::Column::CategoryStatus,
+                    Expr::value(AssignmentStatus::Failed),
+                )
+                .col_expr(user::Column::CategoryMethod, Expr::value(None::<String>))
+                .col_expr(user::Column::CategoryError, Expr::value(message.clone()));
+            Outcome::Failed
+        }
+    };
+    // Only if the resume is still the one judged: a newer save wins.
+    let written = update
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::ResumeHash.eq(resume_hash))
+        .filter(user::Column::CategoryStatus.eq(AssignmentStatus::Pending))
+        .exec(db)
+        .await?;
+    if written.rows_affected == 0 {
+        return Ok(Outcome::Stale);
+    }
+    tracing::info!(user_id, ?decision, "category assignment recorded");
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests;
