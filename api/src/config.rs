@@ -228,6 +228,15 @@ impl Config {
             Ok(Duration::from_secs(parse(get(name), name, default)?))
         };
         let login_defaults = LoginLimits::default();
+        let sources =
+            SourcesConfig::from_vars(|k| get(k).map(str::to_owned)).map_err(ConfigError)?;
+        let llm_concurrency = parse(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", 8usize)?.max(1);
+        // Names this process among others (workers, scheduler claims): host and process id.
+        let instance = format!(
+            "{}-{}",
+            get("HOSTNAME").unwrap_or("host"),
+            std::process::id()
+        );
         let log_format = match get("LOG_FORMAT")
             .unwrap_or("text")
             .to_ascii_lowercase()
@@ -312,8 +321,11 @@ impl Config {
                 "SHUTDOWN_GRACE_SECONDS",
                 30,
             )?),
-            sources: SourcesConfig::from_vars(|k| get(k).map(str::to_owned))
-                .map_err(ConfigError)?,
+            matching: MatchConfig {
+                hours_old: sources.hours_old,
+                concurrency: llm_concurrency,
+            },
+            sources,
             collect: CollectConfig {
                 concurrency: parse(get("COLLECT_CONCURRENCY"), "COLLECT_CONCURRENCY", 4usize)?
                     .max(1),
@@ -346,17 +358,14 @@ impl Config {
                     .max(2),
                 ),
                 redis_url: get("REDIS_URL").map(str::to_owned),
+                instance,
             },
             workers_in_process: true,
-            llm: llm_config(&get)?,
+            llm: llm_config(&get, llm_concurrency)?,
             assign: AssignConfig {
                 default_category: get("ASSIGN_DEFAULT_CATEGORY")
                     .unwrap_or("software_engineer")
                     .to_owned(),
-            },
-            matching: MatchConfig {
-                hours_old: parse(get("JOB_HOURS_OLD"), "JOB_HOURS_OLD", 72u32)?,
-                concurrency: parse(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", 8usize)?.max(1),
             },
             warnings,
         })
@@ -409,6 +418,7 @@ fn http_config<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<HttpConfig,
 /// The Bedrock settings when `BEDROCK_LLM_ENABLED=true`.
 fn llm_config<'a>(
     get: &impl Fn(&str) -> Option<&'a str>,
+    concurrency: usize,
 ) -> Result<Option<BedrockConfig>, ConfigError> {
     if !parse_bool(get("BEDROCK_LLM_ENABLED"), "BEDROCK_LLM_ENABLED", false)? {
         return Ok(None);
@@ -431,12 +441,7 @@ fn llm_config<'a>(
             .to_owned(),
         endpoint_url: get("BEDROCK_ENDPOINT_URL").map(str::to_owned),
         auth,
-        concurrency: parse(
-            get("LLM_CONCURRENCY"),
-            "LLM_CONCURRENCY",
-            defaults.concurrency,
-        )?
-        .max(1),
+        concurrency,
         max_tokens: parse(get("LLM_MAX_TOKENS"), "LLM_MAX_TOKENS", defaults.max_tokens)?.max(1),
         connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?,
         attempt_timeout: ms("LLM_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?,

@@ -1,11 +1,15 @@
 //! The `jobcollector` application: CLI, configuration, HTTP server and GraphQL API.
 //!
-//! - [`cli`]: the commands (`serve`, `migrate`, `schema`, `admin grant`).
+//! - [`cli`]: the commands (`serve [--no-workers]`, `worker`, `migrate`, `schema`,
+//!   `pipeline [--once]`, `import FILE`, `admin grant EMAIL`).
 //! - [`config`]: the typed configuration, from the environment and `.env`.
-//! - [`server`]: [`server::Application`] — build, bind, serve, shut down gracefully.
-//! - [`graphql`]: the schema, one module per domain.
-//! - [`pipeline`]: collector runs from the command line, with progress and a summary.
-//! - [`auth`]: passwords, tokens and accounts.
+//! - [`server`]: [`server::Application`] — build, bind, serve (`/graphql`, `/graphql/ws`,
+//!   `/healthz`, `/readyz`), run the workers beside, shut down gracefully.
+//! - [`graphql`]: the schema, one module per domain, and the limits every operation is measured
+//!   against.
+//! - [`pipeline`]: collector runs from the command line, with progress and a summary; JobSpy
+//!   imports.
+//! - [`auth`]: passwords, tokens, accounts and the login throttle.
 //! - [`db`]: connecting, migrating and seeding.
 //! - [`error`]: the one error type and its mapping to GraphQL error codes.
 //! - [`state`], [`telemetry`]: shared state; logging.

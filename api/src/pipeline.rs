@@ -13,12 +13,24 @@ use entity::CategorySlug;
 use jobs::collect::import::{self, Format, ImportReport};
 use jobs::collect::lease::{self, Claim};
 use jobs::collect::{self, Progress, RunSummary, runs};
-use jobs::queue::trigger;
+use jobs::queue::{Queue, trigger};
 use jobs::sources::SourceSet;
 use jobs::sources::registry::http_client;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+
+/// The job queue, if it can be reached: matching is queued for the workers after a run, and a
+/// run without a reachable queue still collects.
+async fn queue_if_reachable(db: &DatabaseConnection, config: &Config) -> Option<Queue> {
+    match Queue::connect(db, &config.database_url, &config.queue).await {
+        Ok(queue) => Some(queue),
+        Err(e) => {
+            tracing::warn!(error = %e, "no job queue: matching will not be queued after runs");
+            None
+        }
+    }
+}
 
 /// Runs one collection now (trigger CLI) and returns its summary: the same claim, heartbeat and
 /// follow-ups as a worker's run, executed in this process.
@@ -27,15 +39,18 @@ pub async fn run_once(
     config: &Config,
     progress: &dyn Progress,
 ) -> anyhow::Result<RunSummary> {
-    // Matching is queued for the workers; a run without a reachable queue still collects.
-    let queue = match jobs::queue::Queue::connect(db, &config.database_url, &config.queue).await {
-        Ok(queue) => Some(queue),
-        Err(e) => {
-            tracing::warn!(error = %e, "no job queue: matching will not be queued after this run");
-            None
-        }
-    };
-    if let Some(queue) = &queue {
+    let queue = queue_if_reachable(db, config).await;
+    run_with(db, config, queue.as_ref(), progress).await
+}
+
+/// [`run_once`] with the queue already opened (or none).
+async fn run_with(
+    db: &DatabaseConnection,
+    config: &Config,
+    queue: Option<&Queue>,
+    progress: &dyn Progress,
+) -> anyhow::Result<RunSummary> {
+    if let Some(queue) = queue {
         trigger::recover_stale_runs(db, queue).await?;
     }
     let requested = runs::request(db, RunTrigger::Cli, None).await?;
@@ -60,7 +75,7 @@ pub async fn run_once(
             progress,
         )
         .await?;
-        trigger::finish_run(db, queue.as_ref(), summary).await
+        trigger::finish_run(db, queue, summary).await
     };
     match lease::with_heartbeat(db, &lease, config.queue.run_heartbeat(), work).await {
         Ok(summary) => Ok(summary),
@@ -90,6 +105,7 @@ pub async fn command_until(
         anyhow::bail!("PIPELINE_INTERVAL_SECONDS is 0: set it to repeat runs, or use --once");
     }
     tokio::pin!(stop);
+    let queue = queue_if_reachable(db, config).await;
     loop {
         if !once && let Some(active) = runs::active(db).await? {
             // Another process (a worker's scheduler, an admin) is running one: skip this turn.
@@ -103,7 +119,7 @@ pub async fn command_until(
             }
         }
         let progress = TerminalProgress::new();
-        let summary = run_once(db, config, &progress).await?;
+        let summary = run_with(db, config, queue.as_ref(), &progress).await?;
         progress.finish();
         print!("{}", render_summary(&summary));
         if once {

@@ -1,14 +1,24 @@
 //! The work of Job Collector, independent of how it is triggered (GraphQL, CLI or a queue).
+//! Plain async functions over a database handle; reads the API needs are functions here too.
 //!
+//! - [`accounts`]: the `users` rows as accounts (create, find, grant admin).
 //! - [`catalog`]: search categories — the default seed and the admin operations on them.
-//! - [`collect`]: a collector run — fan-out per category, global dedup, batch upsert.
-//! - [`error`]: the crate's one error type, with variants a caller can act on.
-//! - [`queue`]: background jobs on apalis — the collector run, workers, one run at a time.
-//! - [`setup_lock`]: one process at a time migrates a SQLite database.
+//! - [`collect`]: a collector run — fan-out per category, global dedup, batch upsert, the run's
+//!   records and who holds it, JobSpy imports.
 //! - [`sources`]: the job boards, their parsers, and the polite HTTP policy they share.
+//! - [`listings`]: reads of stored listings (pages, by id, a category's fresh ones).
+//! - [`llm`]: the `Llm` trait and its Bedrock provider.
+//! - [`assign`]: choosing a user's category from their resume (`AssignCategory`).
+//! - [`matching`]: scoring a user's fresh listings (`MatchUser`), and reading their matches.
+//! - [`resume`]: saving a resume and asking for its assignment.
+//! - [`queue`]: background jobs on apalis — payloads, storages, workers, the scheduler, and
+//!   the only place follow-up jobs are queued.
+//! - [`text`]: plain-text helpers every part shares (words, truncation, cleaning).
+//! - [`error`]: the crate's one error type, with variants a caller can act on.
+//! - [`setup_lock`]: one process at a time migrates a SQLite database.
 //!
-//! Later parts (sources, collect runs, LLM, matching, queue) live beside these, each with its
-//! own typed config.
+//! Dependencies point down this list's roles: `queue` runs the work and queues what follows; the
+//! work never reaches back into `queue`.
 
 pub mod accounts;
 pub mod assign;

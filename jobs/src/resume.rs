@@ -6,7 +6,6 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use sha2::{Digest, Sha256};
 
 use crate::Result;
-use crate::queue::{AssignCategory, Queue};
 
 /// Fewest characters a resume may have (not counting surrounding whitespace).
 pub const MIN_CHARS: usize = 50;
@@ -46,18 +45,20 @@ pub fn hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// What [`save`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    pub user: user::Model,
+    /// The resume hash to assign a category for, when the assignment became PENDING (the queue
+    /// layer then queues `AssignCategory`); `None` when nothing changed.
+    pub assign: Option<String>,
+}
+
 /// Stores the resume of `user` (the row the caller's request loaded). When the text changed
-/// (or the last assignment failed or never started), the assignment becomes PENDING and
-/// `AssignCategory` is queued for the new hash; saving the same text again changes nothing. If queueing fails the state is FAILED with
-/// the reason, and saving again retries.
-pub async fn save(
-    db: &DatabaseConnection,
-    queue: &Queue,
-    user: user::Model,
-    text: &str,
-) -> Result<user::Model> {
+/// (or the last assignment failed or never started), the assignment becomes PENDING for the
+/// new hash; saving the same text again changes nothing.
+pub async fn save(db: &DatabaseConnection, user: user::Model, text: &str) -> Result<Saved> {
     let text = validate(text)?;
-    let user_id = user.id;
     let new_hash = hash(text);
     let unchanged = user.resume_hash.as_deref() == Some(new_hash.as_str());
     if unchanged
@@ -66,7 +67,7 @@ pub async fn save(
             AssignmentStatus::Pending | AssignmentStatus::Assigned
         )
     {
-        return Ok(user);
+        return Ok(Saved { user, assign: None });
     }
     let now = Utc::now();
     let mut row: user::ActiveModel = user.into();
@@ -76,21 +77,24 @@ pub async fn save(
     row.category_status = Set(AssignmentStatus::Pending);
     row.category_error = Set(None);
     row.updated_at = Set(now);
-    let saved = row.update(db).await?;
-    let job = AssignCategory {
-        user_id,
-        resume_hash: new_hash,
-    };
-    if let Err(e) = queue.push_assign(job).await {
-        tracing::error!(user_id, error = %e, "queueing the category assignment failed");
-        let mut row: user::ActiveModel = saved.into();
-        row.category_status = Set(AssignmentStatus::Failed);
-        row.category_error = Set(Some(
-            "the assignment could not be queued; save the resume again to retry".into(),
-        ));
-        return Ok(row.update(db).await?);
-    }
-    Ok(saved)
+    Ok(Saved {
+        user: row.update(db).await?,
+        assign: Some(new_hash),
+    })
+}
+
+/// Records that the assignment of `user` could not be queued: FAILED with the reason, so that
+/// saving the resume again retries.
+pub async fn assignment_not_queued(
+    db: &DatabaseConnection,
+    user: user::Model,
+) -> Result<user::Model> {
+    let mut row: user::ActiveModel = user.into();
+    row.category_status = Set(AssignmentStatus::Failed);
+    row.category_error = Set(Some(
+        "the assignment could not be queued; save the resume again to retry".into(),
+    ));
+    Ok(row.update(db).await?)
 }
 
 #[cfg(test)]

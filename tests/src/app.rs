@@ -31,6 +31,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// With `REDIS_URL`: the test's own queue prefix, whose keys go when the app does.
+    _redis_keys: Option<crate::redis::PrefixCleanup>,
     /// Kept last so the database outlives the app.
     pub database: TestDatabase,
 }
@@ -76,9 +78,18 @@ async fn spawn_configured(
     adjust: impl FnOnce(&mut HashMap<String, String>),
     tweak: impl FnOnce(&mut Config),
 ) -> TestApp {
+    crate::logs::init_if_asked();
     let database = TestDatabase::create(&backend).await;
     let mut vars = test_vars(&database.url);
     adjust(&mut vars);
+    // A queue on Redis gets a prefix of its own, so tests never see each other's jobs.
+    let redis_keys = vars.get("REDIS_URL").cloned().map(|url| {
+        let prefix = vars
+            .entry("QUEUE_PREFIX".into())
+            .or_insert_with(|| format!("jc-test-{}", uuid::Uuid::new_v4().simple()))
+            .clone();
+        crate::redis::PrefixCleanup { url, prefix }
+    });
     let mut config = Config::from_map(&vars).expect("test configuration");
     tweak(&mut config);
     let app = Application::build(config.clone())
@@ -100,6 +111,7 @@ async fn spawn_configured(
         http: reqwest::Client::new(),
         stop: Some(stop_tx),
         server: Some(server),
+        _redis_keys: redis_keys,
         database,
     }
 }
@@ -203,22 +215,36 @@ impl TestApp {
     /// FAILED) and returns it; fails after `secs` seconds.
     pub async fn until_run_ended(&self, token: &str, id: &str, secs: u64) -> Value {
         let query = "query($id: ID!) { pipelineRun(id: $id) { id status listingsInserted categoriesDone errors { source message } } }";
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-        loop {
-            let run =
-                self.data(query, json!({ "id": id }), Some(token)).await["pipelineRun"].clone();
-            if matches!(
-                run["status"].as_str(),
-                Some("SUCCEEDED" | "PARTIAL" | "FAILED")
-            ) {
-                return run;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "run {id} did not end within {secs} s: {run}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        crate::eventually(
+            &format!("run {id} ending"),
+            std::time::Duration::from_secs(secs),
+            || async {
+                let run =
+                    self.data(query, json!({ "id": id }), Some(token)).await["pipelineRun"].clone();
+                match run["status"].as_str() {
+                    Some("SUCCEEDED" | "PARTIAL" | "FAILED") => Ok(run),
+                    _ => Err(run.to_string()),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until every job this app queued has run (none waiting, running, or failed with
+    /// attempts left), on the queue in the app's database; fails after `secs` seconds.
+    pub async fn until_queues_idle(&self, secs: u64) {
+        crate::eventually(
+            "the queues becoming idle",
+            std::time::Duration::from_secs(secs),
+            || async {
+                match self.state.queue.unfinished().await {
+                    Ok(0) => Ok(()),
+                    Ok(n) => Err(format!("{n} unfinished jobs")),
+                    Err(e) => Err(e.to_string()),
+                }
+            },
+        )
+        .await;
     }
 
     /// Starts job workers on this app's state, as a `jobcollector worker` process beside an

@@ -9,6 +9,8 @@
 //! - [`mock_boards`]: the job boards replayed from fixtures on 127.0.0.1, with scripted faults.
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`.
+//! - [`wait`]: [`eventually`], the one way tests wait for a condition.
+//! - [`logs`]: `TEST_LOG=1` (or a filter such as `TEST_LOG=jobs=debug`) shows the app's logs.
 //!
 //! Postgres variants are skipped only when `TEST_DATABASE_URL` is unset; when it is set but
 //! unreachable they fail.
@@ -16,12 +18,15 @@
 pub mod app;
 pub mod boards;
 pub mod database;
+pub mod logs;
 pub mod mock_bedrock;
 pub mod mock_boards;
 pub mod redis;
+pub mod wait;
 
 pub use app::{TestApp, spawn_api_only, spawn_app, spawn_app_with};
 pub use database::{Backend, TestDatabase};
+pub use wait::eventually;
 
 /// Runs an async test body once per backend: `sqlite` always, `postgres` when
 /// `TEST_DATABASE_URL` is set.

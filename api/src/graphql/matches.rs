@@ -186,7 +186,7 @@ impl MatchMutation {
     async fn save_resume(&self, ctx: &Context<'_>, text: String) -> ApiResult<User> {
         let me = require_user(ctx).await?;
         let s = state(ctx);
-        let saved = jobs::resume::save(&s.db, &s.queue, me, &text).await?;
+        let saved = jobs::queue::trigger::save_resume(&s.db, &s.queue, me, &text).await?;
         Ok(User(saved))
     }
 

@@ -1,4 +1,5 @@
-//! `pipelineRun` and `pipelineRuns`: collector runs with their counters and errors (admins).
+//! Collector runs, for admins: `pipelineRun` and `pipelineRuns` (runs with their counters and
+//! errors), `runPipeline` (ask for a run), and the `pipelineRunProgress` subscription.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};

@@ -198,16 +198,11 @@ pub async fn run_workers(
         matching: state.config.matching.clone(),
         corpus: Arc::default(),
     });
-    let claimer = format!(
-        "{}:{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
-        std::process::id()
-    );
     let schedule = scheduler::run(
         state.db.clone(),
         state.queue.clone(),
         state.config.pipeline_interval,
-        claimer,
+        state.config.queue.instance.clone(),
         listener::wait_true(stopping_rx.clone()),
     );
     tracing::info!(

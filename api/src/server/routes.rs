@@ -1,4 +1,5 @@
-//! The routes: `POST /graphql` (with its own body limit, timeout and clean errors), GraphiQL,
+//! The routes: `POST /graphql` (with its own body limit, timeout and clean errors), GraphiQL on
+//! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
 //! `/healthz`, `/readyz`, and the security headers every response carries.
 
 use std::time::Duration;
@@ -29,6 +30,11 @@ pub(super) fn router(state: HttpState) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     Router::new()
+        // Until the web app is served at `/`, the root leads to GraphiQL.
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::temporary("/graphql") }),
+        )
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(super::websocket::graphql_ws))
         .route("/healthz", get(healthz))
@@ -145,9 +151,13 @@ fn is_length_limit(error: &axum::Error) -> bool {
     false
 }
 
+/// What GraphiQL's editor opens with: the README's example operations, ready to run.
+const GRAPHIQL_DEFAULT: &str = include_str!("graphiql_default.graphql");
+
 /// GraphiQL, on React's production builds, under a policy that lets it load only from unpkg
-/// and talk only to this origin.
+/// and talk only to this origin, its editor opening on example operations.
 async fn graphiql() -> Response {
+    let default_query = serde_json::to_string(GRAPHIQL_DEFAULT).unwrap_or_default();
     let page = GraphiQLSource::build()
         .endpoint("/graphql")
         .subscription_endpoint("/graphql/ws")
@@ -157,6 +167,12 @@ async fn graphiql() -> Response {
         .replace(
             "umd/react-dom.development.js",
             "umd/react-dom.production.min.js",
+        )
+        .replace(
+            "defaultEditorToolsVisibility: true,",
+            &format!(
+                "defaultEditorToolsVisibility: true,\n          defaultQuery: {default_query},"
+            ),
         );
     (
         [(

@@ -1,6 +1,6 @@
-//! The queue's side of a collector run's lifecycle: asking for a run (one queued or running at a
-//! time), queueing again the runs that went stale, and what follows a run (matching for the
-//! users of every category that gained listings).
+//! What asks for jobs: a collector run (one queued or running at a time), queueing again the
+//! runs that went stale, what follows a run (matching for the users of every category that
+//! gained listings), and a saved resume's category assignment.
 
 use std::time::Duration;
 
@@ -124,4 +124,32 @@ async fn queue_matching(db: &DatabaseConnection, queue: &Queue, categories: &[i6
         queue.push_match(MatchUser { user_id }).await?;
     }
     Ok(i32::try_from(users.len()).unwrap_or(i32::MAX))
+}
+
+/// Saves `user`'s resume ([`crate::resume::save`]) and, when its assignment became PENDING,
+/// queues `AssignCategory` for it; if queueing fails the assignment is FAILED with the reason.
+pub async fn save_resume(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    user: entity::user::Model,
+    text: &str,
+) -> Result<entity::user::Model> {
+    let saved = crate::resume::save(db, user, text).await?;
+    let Some(resume_hash) = saved.assign else {
+        return Ok(saved.user);
+    };
+    let user_id = saved.user.id;
+    match queue
+        .push_assign(super::AssignCategory {
+            user_id,
+            resume_hash,
+        })
+        .await
+    {
+        Ok(()) => Ok(saved.user),
+        Err(e) => {
+            tracing::error!(user_id, error = %e, "queueing the category assignment failed");
+            crate::resume::assignment_not_queued(db, saved.user).await
+        }
+    }
 }

@@ -193,7 +193,7 @@ fn settle(job: &str, attempt: &Attempt, queue: &QueueConfig, error: BoxDynError)
 /// How every worker is run: the same for each queue.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// `host-pid-n`: worker names must differ between processes, because apalis tracks
+    /// `{instance}-{random}`: worker names must differ between processes, because apalis tracks
     /// liveness by name and a new worker under a dead one's name would keep the dead one's jobs
     /// looking alive.
     pub instance: String,
@@ -206,7 +206,7 @@ pub struct WorkerSettings {
 impl WorkerSettings {
     pub fn new(config: &QueueConfig) -> std::io::Result<Self> {
         Ok(Self {
-            instance: instance_name(),
+            instance: monitor_name(&config.instance),
             concurrency: config.worker_concurrency.max(1),
             poll: config.poll_interval,
             retries: config.max_retries,
@@ -329,10 +329,12 @@ async fn watch_runs(db: &DatabaseConnection, queue: &Queue) {
     }
 }
 
-/// `host-pid-n`: unique per monitor started on this machine.
-fn instance_name() -> String {
-    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    format!("{host}-{}-{n}", std::process::id())
+/// `{instance}-{random}`: unique per monitor, also when one process starts several (tests,
+/// the queue benchmark).
+fn monitor_name(instance: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!("{instance}-{:06x}", random & 0xff_ffff)
 }

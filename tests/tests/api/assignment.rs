@@ -1,8 +1,6 @@
 //! saveResume and category assignment through the real app, its queue and workers: keywords,
 //! the LLM choosing or proposing (against the Bedrock mock), fallbacks, bad input.
 
-use std::time::Duration;
-
 use entity::{CategoryOrigin, search_category};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -20,17 +18,14 @@ on Kubernetes and AWS; PostgreSQL and Redis; Kafka; gRPC and REST APIs; Terrafor
 pub const DATA_ENGINEER: &str = "Jane Roe\nSenior Data Engineer\n\nBuilt Spark and Airflow \
 pipelines into Snowflake; dbt models; Kafka ingestion; Python and SQL.";
 
-/// The caller's assignment once it is no longer PENDING.
+/// The caller's assignment once the queued jobs (the assignment, and the matching it queues)
+/// have run.
 pub async fn settled(app: &TestApp, token: &str) -> Value {
-    for _ in 0..200 {
-        let me = app.data(ME, json!({}), Some(token)).await;
-        let a = me["me"]["categoryAssignment"].clone();
-        if a["status"] != "PENDING" {
-            return a;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the assignment stayed PENDING");
+    app.until_queues_idle(20).await;
+    let me = app.data(ME, json!({}), Some(token)).await;
+    let a = me["me"]["categoryAssignment"].clone();
+    assert_ne!(a["status"], "PENDING", "the assignment ran: {a}");
+    a
 }
 
 async fn keywords_assign_without_the_llm(backend: Backend) {

@@ -235,16 +235,18 @@ async fn without_once_the_pipeline_repeats_every_interval_until_stopped(backend:
     let repeating = api::pipeline::command_until(&app.db, &app.config, false, async {
         let _ = stop_rx.await;
     });
-    // Await a condition with a deadline rather than sleeping a fixed time.
     let watch = async {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while mock.requests_to("/api").len() < 2 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "a second run within the deadline"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        tests::eventually(
+            "a second run",
+            std::time::Duration::from_secs(20),
+            || async {
+                match mock.requests_to("/api").len() {
+                    n if n >= 2 => Ok(()),
+                    n => Err(format!("{n} requests")),
+                }
+            },
+        )
+        .await;
         stop_tx.send(()).expect("the loop is waiting");
     };
     let (result, ()) = tokio::join!(repeating, watch);

@@ -147,10 +147,6 @@ async fn on_redis_a_run_that_fails_on_every_attempt_ends_failed_after_job_max_re
         vars_for(&mock, vars);
         vars.insert("JOB_MAX_RETRIES".into(), "1".into());
         vars.insert("REDIS_URL".into(), redis.clone());
-        vars.insert(
-            "QUEUE_PREFIX".into(),
-            format!("jc-test-{}", uuid::Uuid::new_v4().simple()),
-        );
     })
     .await;
     break_listings(&app).await;

@@ -106,7 +106,36 @@ async fn the_server_stops_gracefully(backend: Backend) {
     assert!(after.is_err(), "nothing listens after the stop");
 }
 
+async fn the_root_leads_to_graphiql_which_opens_on_examples(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let root = no_redirects
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .expect("root");
+    assert_eq!(root.status(), 307);
+    assert_eq!(root.headers()["location"], "/graphql");
+    let page = app.get("/").await.text().await.expect("html");
+    assert!(page.contains("defaultQuery"), "an example document is set");
+    for operation in ["mutation Login", "mutation SaveResume", "query MyMatches"] {
+        assert!(page.contains(operation), "{operation}");
+    }
+    // The examples are valid against the served schema.
+    let examples = include_str!("../../../api/src/server/graphiql_default.graphql");
+    let body = app.graphql(examples, json!({}), None).await;
+    let errors = body["errors"].to_string();
+    assert!(
+        errors.contains("Operation name required"),
+        "the document parses and validates; only the choice of operation is missing: {body}"
+    );
+}
+
 on_each_backend!(
+    the_root_leads_to_graphiql_which_opens_on_examples,
     health_readiness_and_graphiql_answer,
     readiness_fails_when_the_database_is_gone,
     internal_errors_are_generic_to_clients,

@@ -2,7 +2,6 @@
 //! `matchedJobs`, scored by the keyword scorer (LLM off) or the Bedrock mock (LLM on).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jobs::matching::{CorpusCache, MatchConfig};
 use serde_json::{Value, json};
@@ -30,21 +29,21 @@ async fn matches(app: &TestApp, token: &str, vars: Value) -> Value {
     app.data(MATCHES, vars, Some(token)).await["matchedJobs"].clone()
 }
 
-/// Waits until the user has `n` matches, all scored after `since` (RFC 3339), if given.
+/// The user's matches once the queued jobs have run, checked to be `n`, all scored after
+/// `since` (RFC 3339) if given.
 async fn until_matched(app: &TestApp, token: &str, n: i64, since: Option<&str>) -> Value {
-    for _ in 0..300 {
-        let m = matches(app, token, json!({ "first": 100 })).await;
-        let fresh = m["edges"].as_array().is_some_and(|edges| {
-            edges.iter().all(|e| {
-                since.is_none_or(|s| e["node"]["scoredAt"].as_str().is_some_and(|at| at > s))
-            })
-        });
-        if m["totalCount"] == n && fresh {
-            return m;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("matches did not arrive");
+    app.until_queues_idle(30).await;
+    let m = matches(app, token, json!({ "first": 100 })).await;
+    let fresh = m["edges"].as_array().is_some_and(|edges| {
+        edges
+            .iter()
+            .all(|e| since.is_none_or(|s| e["node"]["scoredAt"].as_str().is_some_and(|at| at > s)))
+    });
+    assert!(
+        m["totalCount"] == n && fresh,
+        "{n} matches, scored after {since:?}: {m}"
+    );
+    m
 }
 
 fn scores(m: &Value) -> Vec<i64> {

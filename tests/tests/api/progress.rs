@@ -101,9 +101,19 @@ async fn progress_follows_a_run_from_queued_to_its_end_then_completes(backend: B
     }
     let statuses: Vec<&str> = seen.iter().filter_map(|r| r["status"].as_str()).collect();
     assert_eq!(statuses.last(), Some(&"SUCCEEDED"), "{seen:?}");
+    // QUEUED first (the worker starts after the subscription), RUNNING as often as it was
+    // seen, SUCCEEDED last: never out of order.
+    let rank = |s: &str| {
+        ["QUEUED", "RUNNING", "SUCCEEDED"]
+            .iter()
+            .position(|x| *x == s)
+    };
+    assert_eq!(statuses.first(), Some(&"QUEUED"), "{seen:?}");
     assert!(
-        statuses.contains(&"RUNNING") || statuses.len() == 2,
-        "{seen:?}"
+        statuses
+            .windows(2)
+            .all(|w| rank(w[0]).is_some() && rank(w[0]) <= rank(w[1])),
+        "statuses in order: {statuses:?}"
     );
     let done: Vec<i64> = seen
         .iter()

@@ -1,7 +1,9 @@
 //! runPipeline through the job queue: workers in `serve`, API-only nodes, separate workers,
 //! one run at a time, duplicate deliveries.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tests::eventually;
 
 use entity::{job_listing, pipeline_run};
 use jobs::queue::RunPipeline;
@@ -102,14 +104,17 @@ async fn a_second_delivery_of_a_finished_run_changes_nothing(backend: Backend) {
 
     // The same job again, as a retry or a duplicate delivery would bring it.
     // apalis acknowledges a job just after its handler returns.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while jobs_done(&app).await < 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the first delivery is recorded as done"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the first delivery recorded as done",
+        Duration::from_secs(10),
+        || async {
+            match jobs_done(&app).await {
+                n if n >= 1 => Ok(()),
+                n => Err(format!("{n} done")),
+            }
+        },
+    )
+    .await;
     let queue =
         jobs::queue::Queue::in_database(&app.db, &app.config.database_url, &app.config.queue)
             .await
@@ -120,15 +125,17 @@ async fn a_second_delivery_of_a_finished_run_changes_nothing(backend: Backend) {
         })
         .await
         .expect("push");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while jobs_done(&app).await < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "the duplicate job was not consumed: {}",
-            jobs_table(&app).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the duplicate job consumed",
+        Duration::from_secs(10),
+        || async {
+            match jobs_done(&app).await {
+                n if n >= 2 => Ok(()),
+                _ => Err(jobs_table(&app).await),
+            }
+        },
+    )
+    .await;
     let row_after = pipeline_run::Entity::find_by_id(row_before.id)
         .one(&app.db)
         .await

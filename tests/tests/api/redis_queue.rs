@@ -2,7 +2,9 @@
 //! clear error when Redis is unreachable, and reconnection after a Redis restart.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tests::eventually;
 
 use api::config::Config;
 use api::server::Application;
@@ -16,10 +18,6 @@ async fn run_to_end(app: &TestApp, admin: &str) -> serde_json::Value {
     app.until_run_ended(admin, &id, 30).await
 }
 
-fn prefix() -> String {
-    format!("jc-test-{}", uuid::Uuid::new_v4().simple())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_goes_through_redis_and_succeeds() {
     let Some(redis) = tests::redis::redis_url_from_env() else {
@@ -31,7 +29,6 @@ async fn a_run_goes_through_redis_and_succeeds() {
     let app = spawn_app_with(Backend::Sqlite, |vars| {
         vars_for(&mock, vars);
         vars.insert("REDIS_URL".into(), redis.clone());
-        vars.insert("QUEUE_PREFIX".into(), prefix());
     })
     .await;
     let admin = app.admin_token().await;
@@ -62,7 +59,8 @@ struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    fn start(port: u16) -> Self {
+    /// Starts `redis-server` on `port` and waits until it accepts connections.
+    async fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -77,14 +75,17 @@ impl PrivateRedis {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (CI installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "private redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually(
+            "the private redis-server accepting connections",
+            Duration::from_secs(10),
+            || async {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await;
         Self { child }
     }
 
@@ -111,7 +112,7 @@ async fn after_a_redis_restart_the_queue_reconnects_and_runs_still_complete() {
         .local_addr()
         .expect("addr")
         .port();
-    let redis = PrivateRedis::start(port);
+    let redis = PrivateRedis::start(port).await;
     let mock = MockBoards::start().await;
     serve_all(&mock);
     let app = spawn_app_with(Backend::Sqlite, |vars| {
@@ -124,7 +125,7 @@ async fn after_a_redis_restart_the_queue_reconnects_and_runs_still_complete() {
     assert_eq!(run_to_end(&app, &admin).await["status"], "SUCCEEDED");
 
     redis.stop();
-    let restarted = PrivateRedis::start(port);
+    let restarted = PrivateRedis::start(port).await;
     let again = run_to_end(&app, &admin).await;
     assert_eq!(
         again["status"], "SUCCEEDED",

@@ -61,6 +61,16 @@ fn the_contract_names_of_the_design_are_served() {
         "enum RunStatus",
         "runPipeline: PipelineRun!",
         "pipelineRunProgress(id: ID!): PipelineRun!",
+        "matchedJobs(first: Int = 20, after: String, minScore: Int, status: MatchStatus, sort: MatchSort = SCORE_DESC): MatchedJobs!",
+        "jobListings(categorySlug: String, postedWithinHours: Int, search: String, first: Int = 20, after: String): JobListingConnection!",
+        "saveResume(text: String!): User!",
+        "setMatchStatus(jobListingId: ID!, status: MatchStatus!): Match!",
+        "type Match",
+        "type MatchedJobs",
+        "type JobListing",
+        "enum MatchStatus",
+        "enum MatchSort",
+        "enum ScoreMethod",
     ] {
         assert!(sdl.contains(name), "the schema lacks `{name}`");
     }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tests::eventually;
 
 use api::server::{Application, run_workers};
 use entity::{job_listing, job_listing_category};
@@ -59,11 +61,14 @@ async fn run_status(app: &TestApp, admin: &str, id: &str) -> Value {
 }
 
 async fn wait_until(what: &str, secs: u64, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(what, Duration::from_secs(secs), async || {
+        if done().await {
+            Ok(())
+        } else {
+            Err("not yet".to_owned())
+        }
+    })
+    .await;
 }
 
 async fn a_worker_killed_mid_run_leaves_a_job_another_worker_completes_without_duplicates(
@@ -171,14 +176,15 @@ async fn a_worker_process_started_apart_from_an_api_only_node_runs_the_queued_jo
         .status()
         .expect("kill -TERM");
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = worker.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "the worker exits after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = eventually(
+        "the worker exiting after SIGTERM",
+        Duration::from_secs(20),
+        || {
+            let exited = worker.try_wait().expect("wait");
+            async move { exited.ok_or_else(|| "still running".to_owned()) }
+        },
+    )
+    .await;
     assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
 }
 
