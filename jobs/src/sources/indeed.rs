@@ -1,5 +1,7 @@
 //! Indeed mobile GraphQL (off by default: Indeed's terms forbid automated collection, and the
-//! operator must supply `INDEED_API_KEY`; without it the source is unavailable).
+//! operator must supply `INDEED_API_KEY`; without it the source is unavailable). Longer than
+//! the other sources: a third is the tests on saved responses, and its response shape has the
+//! most optional parts.
 //!
 //! `POST /graphql` with `{"query": "query GetJobData { jobSearch(…) { … } }"}`, 100 results a
 //! page, paged with `pageInfo.nextCursor` until it is null. Everything may be null

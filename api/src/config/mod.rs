@@ -3,10 +3,17 @@
 //! [`Config::from_env`] reads the process environment over `.env`; [`Config::from_map`] takes
 //! any key/value source, so tests pass values without touching the process environment.
 //! Every variable, its default and its meaning is listed in README.md.
+//!
+//! - [`limits`]: the limits on clients (logins, GraphQL operations, HTTP and WebSocket).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+mod limits;
+
+use limits::http_config;
+pub use limits::{GraphqlConfig, HttpConfig, LoginLimits};
 
 use jobs::assign::AssignConfig;
 use jobs::collect::CollectConfig;
@@ -72,75 +79,6 @@ pub struct AuthConfig {
     pub jwt_secret: Option<String>,
     pub token_ttl: Duration,
     pub login: LoginLimits,
-}
-
-/// How failed logins are throttled (0 turns a limit off).
-#[derive(Debug, Clone, Copy)]
-pub struct LoginLimits {
-    /// `LOGIN_MAX_FAILURES`: failures per (email, client address) within the window.
-    pub max_failures: u32,
-    /// `LOGIN_FAILURE_WINDOW_SECONDS`.
-    pub window: Duration,
-    /// `LOGIN_IP_MAX_FAILURES`: failures per client address (any email) within the window.
-    pub ip_max_failures: u32,
-    /// `LOGIN_EMAIL_MAX_FAILURES_PER_MINUTE`: failures per email from all addresses within a
-    /// minute: a short cap on spread-out guessing that never locks the owner out for long.
-    pub email_max_failures_per_minute: u32,
-    /// `LOGIN_THROTTLE_MAX_ENTRIES`: counters kept in memory at most.
-    pub max_entries: usize,
-}
-
-impl Default for LoginLimits {
-    fn default() -> Self {
-        Self {
-            max_failures: 10,
-            window: Duration::from_secs(900),
-            ip_max_failures: 100,
-            email_max_failures_per_minute: 30,
-            max_entries: 100_000,
-        }
-    }
-}
-
-/// Limits on incoming GraphQL operations, measured before they are validated.
-#[derive(Debug, Clone, Copy)]
-pub struct GraphqlConfig {
-    /// `GRAPHQL_MAX_DEPTH`: field nesting.
-    pub max_depth: usize,
-    /// `GRAPHQL_MAX_COMPLEXITY`: fields, with pages weighed by their size.
-    pub max_complexity: usize,
-    /// `GRAPHQL_MAX_ALIASES`: aliased fields.
-    pub max_aliases: usize,
-    /// `GRAPHQL_MAX_TOKENS`: lexical tokens of the query text.
-    pub max_tokens: usize,
-    /// `GRAPHQL_INTROSPECTION`: introspection and "did you mean" suggestions.
-    pub introspection: bool,
-}
-
-/// Limits on HTTP connections and requests.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpConfig {
-    /// `HTTP_MAX_BODY_BYTES`: largest request body, and largest WebSocket message.
-    pub max_body_bytes: usize,
-    /// `HTTP_REQUEST_TIMEOUT_SECONDS`: a request, body and execution included.
-    pub request_timeout: Duration,
-    /// `HTTP_HEADER_TIMEOUT_SECONDS`: time to send a request's headers, and the longest an
-    /// idle connection is kept open.
-    pub header_timeout: Duration,
-    /// `HTTP_MAX_CONNECTIONS`: open connections (WebSockets included); more wait to be accepted.
-    pub max_connections: usize,
-    /// `HTTP_MAX_CONNECTIONS_PER_IP`: open connections from one client address (0 = no cap);
-    /// more are closed at once.
-    pub max_connections_per_ip: usize,
-    /// `WS_MAX_CONNECTIONS`: open WebSockets, a share of `max_connections` so that sockets can
-    /// never take every slot from plain requests.
-    pub ws_max_connections: usize,
-    /// `WS_INIT_TIMEOUT_SECONDS`: a WebSocket must send `connection_init` within this.
-    pub ws_init_timeout: Duration,
-    /// `WS_IDLE_TIMEOUT_SECONDS`: a WebSocket with no operation running is closed after this.
-    pub ws_idle_timeout: Duration,
-    /// `WS_MAX_OPERATIONS`: operations running at once on one WebSocket.
-    pub ws_max_operations: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -377,44 +315,6 @@ impl Config {
     }
 }
 
-/// The HTTP limits.
-fn http_config<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<HttpConfig, ConfigError> {
-    let secs = |name: &str, default: u64| -> Result<Duration, ConfigError> {
-        Ok(Duration::from_secs(parse(get(name), name, default)?).max(Duration::from_secs(1)))
-    };
-    let max_connections: usize = parse(
-        get("HTTP_MAX_CONNECTIONS"),
-        "HTTP_MAX_CONNECTIONS",
-        1024usize,
-    )?
-    .max(2);
-    Ok(HttpConfig {
-        max_body_bytes: parse(
-            get("HTTP_MAX_BODY_BYTES"),
-            "HTTP_MAX_BODY_BYTES",
-            1024 * 1024,
-        )?
-        .max(1024),
-        request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECONDS", 30)?,
-        header_timeout: secs("HTTP_HEADER_TIMEOUT_SECONDS", 10)?,
-        max_connections,
-        max_connections_per_ip: parse(
-            get("HTTP_MAX_CONNECTIONS_PER_IP"),
-            "HTTP_MAX_CONNECTIONS_PER_IP",
-            64usize,
-        )?,
-        ws_max_connections: parse(
-            get("WS_MAX_CONNECTIONS"),
-            "WS_MAX_CONNECTIONS",
-            max_connections / 2,
-        )?
-        .clamp(1, max_connections - 1),
-        ws_init_timeout: secs("WS_INIT_TIMEOUT_SECONDS", 5)?,
-        ws_idle_timeout: secs("WS_IDLE_TIMEOUT_SECONDS", 60)?,
-        ws_max_operations: parse(get("WS_MAX_OPERATIONS"), "WS_MAX_OPERATIONS", 16usize)?.max(1),
-    })
-}
-
 /// The Bedrock settings when `BEDROCK_LLM_ENABLED=true`.
 fn llm_config<'a>(
     get: &impl Fn(&str) -> Option<&'a str>,
@@ -502,95 +402,4 @@ pub fn redact_url(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn a_fresh_machine_needs_no_variables() {
-        let c = Config::from_map(&HashMap::new()).expect("defaults");
-        assert_eq!(c.app_env, AppEnv::Development);
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
-        assert!(c.is_sqlite());
-        assert_eq!(c.bind_addr.port(), 8080);
-        assert!(c.auth.jwt_secret.is_none());
-    }
-
-    #[test]
-    fn production_refuses_a_missing_or_weak_secret() {
-        let err = Config::from_map(&map(&[("APP_ENV", "production")])).expect_err("no secret");
-        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
-        let err = Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
-            .expect_err("weak");
-        assert!(err.to_string().contains("too weak"), "{err}");
-        let secret = "x".repeat(MIN_JWT_SECRET_LEN);
-        assert!(
-            Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)])).is_ok()
-        );
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        for (k, v) in [
-            ("BIND_ADDR", "nope"),
-            ("LOG_FORMAT", "xml"),
-            ("GRAPHQL_INTROSPECTION", "sometimes"),
-            ("AUTO_MIGRATE", "maybe"),
-        ] {
-            let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
-            assert!(err.to_string().contains(k), "{err}");
-        }
-    }
-
-    #[test]
-    fn admin_emails_make_no_admin_and_say_so() {
-        let c = Config::from_map(&map(&[("ADMIN_EMAILS", "boss@example.com")])).expect("valid");
-        assert!(c.warnings[0].contains("admin grant"), "{:?}", c.warnings);
-        assert!(
-            Config::from_map(&HashMap::new())
-                .expect("ok")
-                .warnings
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn introspection_is_on_in_development_and_off_in_production() {
-        assert!(
-            Config::from_map(&HashMap::new())
-                .expect("dev")
-                .graphql
-                .introspection
-        );
-        let secret = "x".repeat(MIN_JWT_SECRET_LEN);
-        let prod = map(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)]);
-        assert!(!Config::from_map(&prod).expect("prod").graphql.introspection);
-        let mut on = prod.clone();
-        on.insert("GRAPHQL_INTROSPECTION".into(), "true".into());
-        assert!(Config::from_map(&on).expect("prod").graphql.introspection);
-    }
-
-    #[test]
-    fn sqlite_urls_create_their_file_and_secrets_stay_out_of_logs() {
-        assert_eq!(
-            sqlite_create_if_missing("sqlite://x.db"),
-            "sqlite://x.db?mode=rwc"
-        );
-        assert_eq!(
-            sqlite_create_if_missing("sqlite://x.db?mode=ro"),
-            "sqlite://x.db?mode=ro"
-        );
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/jobs"),
-            "postgres://app:***@db:5432/jobs"
-        );
-        let c = Config::from_map(&map(&[("JWT_SECRET", "topsecretvalue")])).expect("valid");
-        assert!(!format!("{c:?}").contains("topsecretvalue"));
-    }
-}
+mod tests;

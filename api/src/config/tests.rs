@@ -1,0 +1,90 @@
+//! Configuration from variables: defaults, refusals, and what stays out of logs.
+
+use super::*;
+
+fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_fresh_machine_needs_no_variables() {
+    let c = Config::from_map(&HashMap::new()).expect("defaults");
+    assert_eq!(c.app_env, AppEnv::Development);
+    assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+    assert!(c.is_sqlite());
+    assert_eq!(c.bind_addr.port(), 8080);
+    assert!(c.auth.jwt_secret.is_none());
+}
+
+#[test]
+fn production_refuses_a_missing_or_weak_secret() {
+    let err = Config::from_map(&map(&[("APP_ENV", "production")])).expect_err("no secret");
+    assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+    let err = Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
+        .expect_err("weak");
+    assert!(err.to_string().contains("too weak"), "{err}");
+    let secret = "x".repeat(MIN_JWT_SECRET_LEN);
+    assert!(Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)])).is_ok());
+}
+
+#[test]
+fn bad_values_name_their_variable() {
+    for (k, v) in [
+        ("BIND_ADDR", "nope"),
+        ("LOG_FORMAT", "xml"),
+        ("GRAPHQL_INTROSPECTION", "sometimes"),
+        ("AUTO_MIGRATE", "maybe"),
+    ] {
+        let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
+        assert!(err.to_string().contains(k), "{err}");
+    }
+}
+
+#[test]
+fn admin_emails_make_no_admin_and_say_so() {
+    let c = Config::from_map(&map(&[("ADMIN_EMAILS", "boss@example.com")])).expect("valid");
+    assert!(c.warnings[0].contains("admin grant"), "{:?}", c.warnings);
+    assert!(
+        Config::from_map(&HashMap::new())
+            .expect("ok")
+            .warnings
+            .is_empty()
+    );
+}
+
+#[test]
+fn introspection_is_on_in_development_and_off_in_production() {
+    assert!(
+        Config::from_map(&HashMap::new())
+            .expect("dev")
+            .graphql
+            .introspection
+    );
+    let secret = "x".repeat(MIN_JWT_SECRET_LEN);
+    let prod = map(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)]);
+    assert!(!Config::from_map(&prod).expect("prod").graphql.introspection);
+    let mut on = prod.clone();
+    on.insert("GRAPHQL_INTROSPECTION".into(), "true".into());
+    assert!(Config::from_map(&on).expect("prod").graphql.introspection);
+}
+
+#[test]
+fn sqlite_urls_create_their_file_and_secrets_stay_out_of_logs() {
+    assert_eq!(
+        sqlite_create_if_missing("sqlite://x.db"),
+        "sqlite://x.db?mode=rwc"
+    );
+    assert_eq!(
+        sqlite_create_if_missing("sqlite://x.db?mode=ro"),
+        "sqlite://x.db?mode=ro"
+    );
+    assert_eq!(
+        redact_url("postgres://app:s3cret@db:5432/jobs"),
+        "postgres://app:***@db:5432/jobs"
+    );
+    let c = Config::from_map(&map(&[("JWT_SECRET", "topsecretvalue")])).expect("valid");
+    assert!(!format!("{c:?}").contains("topsecretvalue"));
+}
