@@ -10,6 +10,7 @@
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`.
 //! - [`wait`]: [`eventually`], the one way tests wait for a condition.
+//! - [`ws`]: a graphql-transport-ws client for `/graphql/ws`.
 //! - [`logs`]: `TEST_LOG=1` (or a filter such as `TEST_LOG=jobs=debug`) shows the app's logs.
 //!
 //! Postgres variants are skipped only when `TEST_DATABASE_URL` is unset; when it is set but
@@ -23,6 +24,7 @@ pub mod mock_bedrock;
 pub mod mock_boards;
 pub mod redis;
 pub mod wait;
+pub mod ws;
 
 pub use app::{TestApp, spawn_api_only, spawn_app, spawn_app_with};
 pub use database::{Backend, TestDatabase};

@@ -12,17 +12,16 @@ pub fn redis_url_from_env() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// `host:port` of a `redis://[user:pass@]host:port[/db]` URL.
+fn host_port(url: &str) -> &str {
+    let rest = url.strip_prefix("redis://").unwrap_or(url);
+    let rest = rest.rsplit('@').next().unwrap_or(rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
 /// Sends `PING` to the Redis at `url` (`redis://host:port[/db]`) and returns its reply line.
 pub async fn ping(url: &str) -> std::io::Result<String> {
-    let rest = url.strip_prefix("redis://").unwrap_or(url);
-    let host_port = rest
-        .rsplit('@')
-        .next()
-        .unwrap_or(rest)
-        .split('/')
-        .next()
-        .unwrap_or(rest);
-    let connect = TcpStream::connect(host_port);
+    let connect = TcpStream::connect(host_port(url));
     let mut stream = tokio::time::timeout(Duration::from_secs(3), connect)
         .await
         .map_err(std::io::Error::other)??;
@@ -56,15 +55,7 @@ impl Drop for PrefixCleanup {
 /// can run in `Drop`. Returns how many were deleted.
 pub fn delete_prefix(url: &str, prefix: &str) -> std::io::Result<usize> {
     use std::io::{BufRead, BufReader, Write};
-    let rest = url.strip_prefix("redis://").unwrap_or(url);
-    let host_port = rest
-        .rsplit('@')
-        .next()
-        .unwrap_or(rest)
-        .split('/')
-        .next()
-        .unwrap_or(rest);
-    let stream = std::net::TcpStream::connect(host_port)?;
+    let stream = std::net::TcpStream::connect(host_port(url))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);

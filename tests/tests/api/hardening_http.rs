@@ -9,6 +9,7 @@ use futures::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
 use tests::app::error_code;
+use tests::ws::Socket;
 use tests::{Backend, TestApp, on_each_backend, spawn_api_only, spawn_app, spawn_app_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -311,30 +312,9 @@ async fn websocket_messages_have_the_body_limit_and_init_has_a_deadline(backend:
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A graphql-transport-ws socket, initialised with `token`.
 async fn ws_connect(app: &TestApp, token: &str) -> Result<Socket, String> {
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
-    socket
-        .send(Message::text(init.to_string()))
-        .await
-        .expect("init");
-    match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
-        Ok(Some(Ok(Message::Text(t)))) if t.contains("connection_ack") => Ok(socket),
-        other => Err(format!("no ack: {other:?}")),
-    }
+    tests::ws::connect(app, Some(token)).await
 }
 
 /// Waits for the socket's close frame (pings and data skipped).

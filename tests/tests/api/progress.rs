@@ -8,37 +8,16 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tests::boards::{serve_all, vars_for};
 use tests::mock_boards::MockBoards;
+use tests::ws::Socket;
 use tests::{Backend, TestApp, on_each_backend, spawn_api_only};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const SUBSCRIBE: &str = "subscription($id: ID!) { pipelineRunProgress(id: $id) { id status categoriesDone listingsInserted } }";
 
 async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+    tests::ws::connect(app, token)
         .await
-        .expect("websocket connects");
-    let payload = token.map_or(
-        json!({}),
-        |t| json!({ "Authorization": format!("Bearer {t}") }),
-    );
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": payload }),
-    )
-    .await;
-    assert_eq!(next(&mut socket).await["type"], "connection_ack");
-    socket
+        .expect("the socket is initialised")
 }
 
 async fn send(socket: &mut Socket, message: Value) {
