@@ -105,7 +105,7 @@ pub async fn command_until(
         anyhow::bail!("PIPELINE_INTERVAL_SECONDS is 0: set it to repeat runs, or use --once");
     }
     tokio::pin!(stop);
-    let queue = queue_if_reachable(db, config).await;
+    let mut queue = None;
     loop {
         if !once && let Some(active) = runs::active(db).await? {
             // Another process (a worker's scheduler, an admin) is running one: skip this turn.
@@ -119,6 +119,10 @@ pub async fn command_until(
             }
         }
         let progress = TerminalProgress::new();
+        if queue.is_none() {
+            // Opened once; when unreachable, tried again at the next run.
+            queue = queue_if_reachable(db, config).await;
+        }
         let summary = run_with(db, config, queue.as_ref(), &progress).await?;
         progress.finish();
         print!("{}", render_summary(&summary));

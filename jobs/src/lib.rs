@@ -10,15 +10,16 @@
 //! - [`llm`]: the `Llm` trait and its Bedrock provider.
 //! - [`assign`]: choosing a user's category from their resume (`AssignCategory`).
 //! - [`matching`]: scoring a user's fresh listings (`MatchUser`), and reading their matches.
-//! - [`resume`]: saving a resume and asking for its assignment.
+//! - [`resume`]: checking and saving a resume (its assignment is queued by `queue`).
 //! - [`queue`]: background jobs on apalis — payloads, storages, workers, the scheduler, and
 //!   the only place follow-up jobs are queued.
 //! - [`text`]: plain-text helpers every part shares (words, truncation, cleaning).
 //! - [`error`]: the crate's one error type, with variants a caller can act on.
 //! - [`setup_lock`]: one process at a time migrates a SQLite database.
 //!
-//! Dependencies point down this list's roles: `queue` runs the work and queues what follows; the
-//! work never reaches back into `queue`.
+//! `queue` sits on top: it runs the work and queues what follows, and nothing else in the crate
+//! depends on it (CI checks that). The work modules use each other as they need (`collect`
+//! and `listings` read the `catalog`, `matching` reads `listings`), without cycles.
 
 pub mod accounts;
 pub mod assign;

@@ -92,9 +92,17 @@ fn containing(text: &str) -> Condition {
         .add(like(job_listing::Column::Company))
 }
 
+/// A [`ListingFilter`] checked against its rules and the catalog, ready to page with.
+#[derive(Debug, Clone)]
+pub struct CheckedFilter(Condition);
+
 impl ListingFilter {
-    /// The filter as a condition, after checking its values (an unknown category is
-    /// `NotFound`).
+    /// Checks the filter's values (an unknown category is `NotFound`, a bad window or search is
+    /// VALIDATION), in the order of its fields.
+    pub async fn check(&self, db: &DatabaseConnection) -> Result<CheckedFilter> {
+        self.condition(db).await.map(CheckedFilter)
+    }
+
     async fn condition(&self, db: &DatabaseConnection) -> Result<Condition> {
         let mut filter = Condition::all();
         if let Some(slug) = &self.category {
@@ -137,11 +145,11 @@ impl ListingFilter {
 /// `after` (a keyset: inserts between two pages neither repeat nor skip a row).
 pub async fn page(
     db: &DatabaseConnection,
-    filter: &ListingFilter,
+    filter: &CheckedFilter,
     first: u64,
     after: Option<i64>,
 ) -> Result<Page<job_listing::Model>> {
-    let condition = filter.condition(db).await?;
+    let condition = filter.0.clone();
     let total = job_listing::Entity::find()
         .filter(condition.clone())
         .count(db)

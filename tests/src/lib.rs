@@ -8,7 +8,8 @@
 //! - [`boards`]: every keyless board served from fixtures, and the app variables for it.
 //! - [`mock_boards`]: the job boards replayed from fixtures on 127.0.0.1, with scripted faults.
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
-//! - [`redis`]: the test Redis from `TEST_REDIS_URL`.
+//! - [`redis`]: the test Redis from `TEST_REDIS_URL`, and the cleanup of a test's queue keys
+//!   (the harness gives every app on Redis a prefix of its own and deletes it afterwards).
 //! - [`wait`]: [`eventually`], the one way tests wait for a condition.
 //! - [`ws`]: a graphql-transport-ws client for `/graphql/ws`.
 //! - [`logs`]: `TEST_LOG=1` (or a filter such as `TEST_LOG=jobs=debug`) shows the app's logs.

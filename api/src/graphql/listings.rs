@@ -215,14 +215,17 @@ impl ListingQuery {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<JobListingConnection> {
+        let db = &state(ctx).db;
+        let limit = page_size(first)?;
         let filter = ListingFilter {
             category: category_slug.map(|s| s.trim().parse()).transpose()?,
             posted_within_hours,
             search,
-        };
-        let limit = page_size(first)?;
+        }
+        .check(db)
+        .await?;
         let after = after.as_deref().map(cursor::listing_after).transpose()?;
-        let page = jobs::listings::page(&state(ctx).db, &filter, limit, after).await?;
+        let page = jobs::listings::page(db, &filter, limit, after).await?;
         let edges: Vec<JobListingEdge> = page
             .items
             .into_iter()

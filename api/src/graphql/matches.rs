@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{job_listing, user_job_match};
 use jobs::matching::read::{MatchFilter, MatchOrder};
 
-use super::context::{require_user, state};
+use super::context::{Access, require_user, state};
 use super::cursor;
 use super::listings::{JobListing, ListingId, Loaders};
 use super::types::{CategoryAssignment, PageInfo, User, page_size};
@@ -132,6 +132,7 @@ pub struct MatchQuery;
 impl MatchQuery {
     /// The signed-in user's scored listings, with their category assignment. Only the caller's
     /// own matches, whatever is sent. `first` 1 to 100; `minScore` 0 to 100.
+    #[graphql(guard = "Access::User")]
     async fn matched_jobs(
         &self,
         ctx: &Context<'_>,
@@ -144,10 +145,7 @@ impl MatchQuery {
         let me = require_user(ctx).await?;
         let limit = page_size(first)?;
         let order = MatchOrder::from(sort.unwrap_or_default());
-        let filter = MatchFilter {
-            min_score,
-            status: status.map(Into::into),
-        };
+        let filter = MatchFilter::new(min_score, status.map(Into::into))?;
         let after = after
             .as_deref()
             .map(|c| cursor::matched_after(order, c))
@@ -183,6 +181,7 @@ impl MatchMutation {
     /// Saves the signed-in user's resume (plain text, 50 characters to 100 KB). When the text
     /// changed, the category assignment becomes PENDING and is redone in the background; then
     /// the matches are rescored.
+    #[graphql(guard = "Access::User")]
     async fn save_resume(&self, ctx: &Context<'_>, text: String) -> ApiResult<User> {
         let me = require_user(ctx).await?;
         let s = state(ctx);
@@ -192,6 +191,7 @@ impl MatchMutation {
 
     /// Sets the signed-in user's own status for a match. Another user's listing, or one not
     /// matched, is NOT_FOUND.
+    #[graphql(guard = "Access::User")]
     async fn set_match_status(
         &self,
         ctx: &Context<'_>,
@@ -206,9 +206,13 @@ impl MatchMutation {
             ))
         };
         let listing_id: i64 = job_listing_id.parse().map_err(|_| not_found())?;
-        let row =
-            jobs::matching::read::set_status(&state(ctx).db, me.id, listing_id, status.into())
-                .await?;
-        Ok(Match { row, job: None })
+        match jobs::matching::read::set_status(&state(ctx).db, me.id, listing_id, status.into())
+            .await
+        {
+            Ok(row) => Ok(Match { row, job: None }),
+            // The id as the client sent it, not as parsed.
+            Err(jobs::Error::NotFound(_)) => Err(not_found()),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The GraphQL API, one module per domain, merged into one schema.
 //!
-//! - [`context`]: the per-request caller (from `Authorization: Bearer`) and the guards
-//!   [`context::Access`] guard (`User`, `Admin`) on every field that needs one, decided before
-//!   the resolver runs; [`context::require_user`] gives a resolver its caller.
+//! - [`context`]: the per-request caller (from `Authorization: Bearer`), its address, and the
+//!   [`context::Access`] guard (`User`, `Admin`) that every field needing a caller carries,
+//!   decided before the resolver runs; [`context::require_user`] gives a resolver its caller.
 //! - [`types`]: the object, input and enum types shared by the domains.
 //! - [`accounts`]: `me`, `register`, `login`.
 //! - [`categories`]: `searchCategories` and the admin mutations on categories.
@@ -10,7 +10,8 @@
 //! - [`matches`]: `saveResume`, `matchedJobs`, `setMatchStatus` — what a job seeker sees of
 //!   their matches.
 //! - [`cursor`]: the opaque keyset cursors of both lists.
-//! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` — collector runs for admins.
+//! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` and the `pipelineRunProgress`
+//!   subscription — collector runs for admins.
 //! - [`limits`]: every operation measured (tokens, aliases, depth, cost, sign-ins) before it
 //!   is validated or run.
 //!

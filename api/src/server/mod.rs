@@ -1,8 +1,8 @@
 //! The HTTP server: start-up, serving, graceful shutdown, and the job workers beside it.
 //!
 //! - [`listener`]: the accept loop (connection cap, header timeout, graceful drain).
-//! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors), GraphiQL, `/healthz`,
-//!   `/readyz`, security headers.
+//! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors), GraphiQL (`GET /graphql`,
+//!   and `GET /` leading there), `/healthz`, `/readyz`, security headers.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
 mod listener;

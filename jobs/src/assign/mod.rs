@@ -20,6 +20,7 @@
 //! - [`keyword`]: step 1, keywords in the headline.
 //! - [`llm`]: steps 2 and 3, the prompts, tools and dialogue with the LLM.
 //! - [`slug`]: cleaning and canonicalizing slugs.
+//! - `create`: creating (or reusing) the category the LLM proposed.
 //! - this file: [`decide`] (the steps in order, with the fallback) and [`run`] (the
 //!   `AssignCategory` job: decide, then record the state if the resume is still the one judged).
 

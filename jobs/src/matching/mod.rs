@@ -7,6 +7,10 @@
 //! [`keyword`] scorer for that pair — and upserts `user_job_matches`, keeping the user's own
 //! status. Every score is stored, high or low, so a pair is never paid for twice: a rerun with
 //! nothing new makes no LLM call. A pair that fell back is retried by the LLM on the next run.
+//!
+//! - [`keyword`]: the deterministic keyword scorer.
+//! - [`llm`]: one pair scored by the LLM (rubric, tool, prompt, validation).
+//! - [`read`]: a user's matches as `matchedJobs` pages them, and `setMatchStatus`.
 
 pub mod keyword;
 pub mod llm;

@@ -35,9 +35,22 @@ pub enum MatchAfter {
 /// What `matchedJobs` filters by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MatchFilter {
-    /// At least this score (0 to 100).
-    pub min_score: Option<i32>,
+    /// At least this score.
+    pub min_score: Option<Score>,
     pub status: Option<MatchStatus>,
+}
+
+impl MatchFilter {
+    /// The filter, `min_score` checked to be 0 to 100 (VALIDATION on `minScore` otherwise).
+    pub fn new(min_score: Option<i32>, status: Option<MatchStatus>) -> Result<Self> {
+        let min_score = min_score
+            .map(|m| {
+                Score::try_from(m)
+                    .map_err(|_| InvalidValue::new("minScore", "must be between 0 and 100"))
+            })
+            .transpose()?;
+        Ok(Self { min_score, status })
+    }
 }
 
 /// A match and its listing (absent only if the listing row is gone).
@@ -55,8 +68,6 @@ pub async fn page(
 ) -> Result<Page<MatchRow>> {
     let mut condition = Condition::all().add(user_job_match::Column::UserId.eq(user_id));
     if let Some(min) = filter.min_score {
-        let min = Score::try_from(min)
-            .map_err(|_| InvalidValue::new("minScore", "must be between 0 and 100"))?;
         condition = condition.add(user_job_match::Column::MatchScore.gte(min));
     }
     if let Some(status) = filter.status {

@@ -130,8 +130,8 @@ impl RawListing {
     /// [`clean_block`] for the description): what every source's listings and every imported
     /// row go through before they are deduplicated and stored.
     ///
-    /// [`clean_line`]: super::html::clean_line
-    /// [`clean_block`]: super::html::clean_block
+    /// [`clean_line`]: crate::text::clean_line
+    /// [`clean_block`]: crate::text::clean_block
     #[must_use]
     pub fn cleaned(mut self) -> Self {
         use crate::text::{clean_block, clean_line};

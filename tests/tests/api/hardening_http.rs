@@ -386,14 +386,21 @@ async fn one_address_cannot_take_every_connection(backend: Backend) {
         vars.insert("HTTP_HEADER_TIMEOUT_SECONDS".into(), "30".into());
     })
     .await;
-    let _a = TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .expect("connect");
-    let _b = TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .expect("connect");
-    // Let the server count both before the third arrives.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Two kept-alive connections, each answered once: the server has counted both.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).await.expect("read");
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "answered");
+        held.push(stream);
+    }
     let mut third = TcpStream::connect(("127.0.0.1", app.port))
         .await
         .expect("connect");

@@ -311,4 +311,69 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
     app.stop().await.expect("stops");
 }
 
-on_each_backend!(keyword_matches_end_to_end, llm_matches_are_paid_for_once);
+async fn when_several_arguments_are_bad_the_first_is_reported(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let token = app.register("careless@example.com").await;
+    let listings = "query($slug: String, $h: Int, $first: Int, $after: String) { jobListings(categorySlug: $slug, postedWithinHours: $h, first: $first, after: $after) { totalCount } }";
+    for (vars, code, field) in [
+        (
+            json!({ "slug": "unknown", "after": "zz" }),
+            "NOT_FOUND",
+            None,
+        ),
+        (
+            json!({ "h": 0, "after": "zz" }),
+            "VALIDATION",
+            Some("postedWithinHours"),
+        ),
+        (
+            json!({ "first": 0, "slug": "Bad!" }),
+            "VALIDATION",
+            Some("first"),
+        ),
+        (json!({ "after": "zz" }), "VALIDATION", Some("after")),
+    ] {
+        let body = app.graphql(listings, vars.clone(), Some(&token)).await;
+        assert_eq!(error_code(&body), Some(code), "{vars}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"].as_str(),
+            field,
+            "{vars}: {body}"
+        );
+    }
+    let matched = "query($min: Int, $after: String) { matchedJobs(minScore: $min, after: $after) { totalCount } }";
+    let body = app
+        .graphql(matched, json!({ "min": 500, "after": "zz" }), Some(&token))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "minScore",
+        "{body}"
+    );
+    // A score cursor out of range is refused, not clamped.
+    let forged = "733a3930303a31"; // hex of "s:900:1"
+    let body = app
+        .graphql(matched, json!({ "after": forged }), Some(&token))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
+    let body = app
+        .graphql(
+            "mutation { setMatchStatus(jobListingId: \"007\", status: SAVED) { status } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("007"),
+        "the id as sent: {body}"
+    );
+}
+
+on_each_backend!(
+    keyword_matches_end_to_end,
+    llm_matches_are_paid_for_once,
+    when_several_arguments_are_bad_the_first_is_reported,
+);
