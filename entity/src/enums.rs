@@ -28,7 +28,7 @@ text_enum! {
 
 text_enum! {
     /// Who created a search category.
-    CategoryOrigin { Seed = "seed", Admin = "admin", Llm = "llm" }
+    CategoryOrigin { Seed = "seed", Admin = "admin", Llm = "llm", Title = "title" }
 }
 
 text_enum! {
@@ -38,7 +38,7 @@ text_enum! {
 
 text_enum! {
     /// How a user's category was chosen.
-    AssignmentMethod { Keyword = "keyword", LlmExisting = "llm_existing", LlmNew = "llm_new", Fallback = "fallback" }
+    AssignmentMethod { Keyword = "keyword", LlmExisting = "llm_existing", LlmNew = "llm_new", Title = "title", Fallback = "fallback" }
 }
 
 text_enum! {

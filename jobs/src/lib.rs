@@ -13,6 +13,8 @@
 //! - [`resume`]: checking and saving a resume (its assignment is queued by `queue`).
 //! - [`queue`]: background jobs on apalis — payloads, storages, workers, the scheduler, and
 //!   the only place follow-up jobs are queued.
+//! - [`roles`]: a role read from a job title (specialty, family, level, manager or not), and
+//!   the lines of a resume that state one.
 //! - [`text`]: plain-text helpers every part shares (words, truncation, cleaning).
 //! - [`error`]: the crate's one error type, with variants a caller can act on.
 //! - [`setup_lock`]: one process at a time migrates a SQLite database.
@@ -31,6 +33,7 @@ pub mod llm;
 pub mod matching;
 pub mod queue;
 pub mod resume;
+pub mod roles;
 pub mod setup_lock;
 pub mod sources;
 pub mod text;

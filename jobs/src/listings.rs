@@ -1,6 +1,6 @@
 //! Reads of stored listings: a filtered page (`jobListings`), listings and their categories by
-//! id (the API's batch loaders), and the fresh listings of a category (what `MatchUser`
-//! scores). The "of a category, within some hours" conditions are defined once, here.
+//! id (the API's batch loaders), the fresh listings of a category (what `MatchUser` scores),
+//! and the recent texts the keyword scorer's statistics are counted over. The "of a category, within some hours" conditions are defined once, here.
 
 use std::collections::HashMap;
 
@@ -222,6 +222,29 @@ pub async fn fresh_of_category(
         .filter(fresh_since(hours_ago(hours)))
         .order_by_desc(job_listing::Column::FirstSeenAt)
         .order_by_desc(job_listing::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The titles and descriptions of the `limit` most recent listings, of `category_id` when
+/// given, newest first: what the keyword scorer's term statistics are counted over.
+pub async fn recent_texts(
+    db: &DatabaseConnection,
+    category_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<(i64, String, Option<String>)>> {
+    let mut query = job_listing::Entity::find()
+        .select_only()
+        .column(job_listing::Column::Id)
+        .column(job_listing::Column::Title)
+        .column(job_listing::Column::Description);
+    if let Some(category_id) = category_id {
+        query = query.filter(in_category(category_id));
+    }
+    Ok(query
+        .order_by_desc(job_listing::Column::Id)
+        .limit(limit)
+        .into_tuple()
         .all(db)
         .await?)
 }

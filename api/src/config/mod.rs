@@ -304,6 +304,11 @@ impl Config {
                 default_category: get("ASSIGN_DEFAULT_CATEGORY")
                     .unwrap_or("software_engineer")
                     .to_owned(),
+                create_categories: parse_bool(
+                    get("ASSIGN_CREATE_CATEGORIES"),
+                    "ASSIGN_CREATE_CATEGORIES",
+                    true,
+                )?,
             },
             warnings,
         })

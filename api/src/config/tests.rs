@@ -17,6 +17,9 @@ fn a_fresh_machine_needs_no_variables() {
     assert!(c.is_sqlite());
     assert_eq!(c.bind_addr.port(), 8080);
     assert!(c.auth.jwt_secret.is_none());
+    assert!(c.assign.create_categories);
+    let off = Config::from_map(&map(&[("ASSIGN_CREATE_CATEGORIES", "false")])).expect("valid");
+    assert!(!off.assign.create_categories);
 }
 
 #[test]
@@ -37,6 +40,7 @@ fn bad_values_name_their_variable() {
         ("LOG_FORMAT", "xml"),
         ("GRAPHQL_INTROSPECTION", "sometimes"),
         ("AUTO_MIGRATE", "maybe"),
+        ("ASSIGN_CREATE_CATEGORIES", "perhaps"),
     ] {
         let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
         assert!(err.to_string().contains(k), "{err}");

@@ -42,7 +42,11 @@ pub enum AssignmentMethod {
     LlmExisting,
     /// The LLM proposed a new category, which was created.
     LlmNew,
-    /// The LLM was off or failed; the best keyword match or the default was used.
+    /// With the LLM off or failing, the role the resume's title names was used: a category
+    /// created for it, or the existing one of the same role.
+    Title,
+    /// No role could be read (and the LLM was off or failed): the best keyword match over the
+    /// whole resume, or the default category.
     Fallback,
 }
 
@@ -56,6 +60,8 @@ pub enum CategoryOrigin {
     Admin,
     /// Proposed by the LLM while assigning a user.
     Llm,
+    /// Created from a resume's title while assigning a user with the LLM off or failing.
+    Title,
 }
 
 /// A search category: what the collector searches for, and what users are assigned to.

@@ -1,23 +1,34 @@
-//! Creating (or reusing) the category the LLM proposed.
+//! Creating (or reusing) a category an assignment asks for: the one the LLM proposed
+//! (origin LLM) or the one the resume's title names (origin TITLE).
 
-use entity::{AssignmentMethod, CategoryOrigin, CategorySlug};
+use entity::{CategoryOrigin, CategorySlug};
 use sea_orm::DatabaseConnection;
 
-use super::Decision;
 use super::slug::canonical_slug;
 use crate::catalog::{self, NewCategory};
-use crate::llm::LlmError;
 use crate::{Error, Result};
 
-/// Reuses a category whose slug or name has the same canonical form (active: LLM_EXISTING;
-/// retired: an LLM error, since reviving a retired category is an admin's call); otherwise
-/// creates it with origin LLM.
+/// What asking for a category came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Created {
+    /// A new category.
+    New(i64),
+    /// An active category with the same canonical slug or name.
+    Existing(i64),
+    /// Not created, and why: the same role is a retired category (reviving one is an admin's
+    /// call), or the proposal is not a valid category.
+    Refused(String),
+}
+
+/// Reuses a category whose slug or name has the same canonical form; otherwise creates it
+/// with `origin`, the name first among its keywords and its search term.
 pub(super) async fn create_or_reuse(
     db: &DatabaseConnection,
     slug: CategorySlug,
     name: String,
     keywords: Vec<String>,
-) -> Result<Result<Decision, LlmError>> {
+    origin: CategoryOrigin,
+) -> Result<Created> {
     let wanted = canonical_slug(slug.as_str());
     let all = catalog::list(db, true).await?;
     let same = all
@@ -25,16 +36,12 @@ pub(super) async fn create_or_reuse(
         .find(|c| canonical_slug(c.slug.as_str()) == wanted || canonical_slug(&c.name) == wanted);
     if let Some(existing) = same {
         return Ok(if existing.is_active {
-            Ok(Decision::Assigned {
-                category_id: existing.id,
-                method: AssignmentMethod::LlmExisting,
-                note: None,
-            })
+            Created::Existing(existing.id)
         } else {
-            Err(LlmError::Malformed(format!(
-                "the proposed category {slug} is the retired category {}",
+            Created::Refused(format!(
+                "the category {slug} would be the retired category {}",
                 existing.slug
-            )))
+            ))
         });
     }
     let mut keywords: Vec<String> = keywords
@@ -53,23 +60,17 @@ pub(super) async fn create_or_reuse(
         keywords: Some(keywords),
         location: None,
     };
-    let created = match catalog::add(db, new, CategoryOrigin::Llm).await {
+    let created = match catalog::add(db, new, origin).await {
         Ok(created) => created,
         // Another assignment created it a moment ago.
         Err(Error::Conflict(_)) => catalog::find(db, &slug)
             .await?
             .ok_or_else(|| Error::Unexpected(format!("category {slug} vanished")))?,
         Err(Error::Validation(e)) => {
-            return Ok(Err(LlmError::Malformed(format!(
-                "the proposed category is invalid: {e}"
-            ))));
+            return Ok(Created::Refused(format!("the category is invalid: {e}")));
         }
         Err(e) => return Err(e),
     };
-    tracing::info!(slug = %created.slug, "created a category proposed by the LLM");
-    Ok(Ok(Decision::Assigned {
-        category_id: created.id,
-        method: AssignmentMethod::LlmNew,
-        note: None,
-    }))
+    tracing::info!(slug = %created.slug, origin = origin.as_str(), "created a category for an assignment");
+    Ok(Created::New(created.id))
 }

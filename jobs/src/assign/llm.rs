@@ -6,12 +6,12 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::Decision;
-use super::create::create_or_reuse;
+use super::create::{Created, create_or_reuse};
 use super::slug::clean_slug;
 use crate::Result;
 use crate::llm::{Llm, LlmError, Tool, ToolRequest, str_field, string_list};
 use crate::text::truncate_chars;
-use entity::AssignmentMethod;
+use entity::{AssignmentMethod, CategoryOrigin};
 
 /// Characters of a resume sent to the LLM.
 pub const RESUME_CHARS_FOR_LLM: usize = 12_000;
@@ -103,13 +103,23 @@ pub fn propose_prompt(resume: &str, categories: &[search_category::Model]) -> St
     )
 }
 
-/// Steps 2 and 3. The outer error is the database's; the inner one the LLM's.
+/// What the LLM came to.
+#[derive(Debug)]
+pub(super) enum LlmVerdict {
+    Decided(Decision),
+    /// No existing category fits, and creating one is off (`ASSIGN_CREATE_CATEGORIES`).
+    NoneFits,
+    Failed(LlmError),
+}
+
+/// Steps 2 and 3 (step 3 only when `create`). The error is the database's.
 pub(super) async fn ask_llm(
     db: &DatabaseConnection,
     llm: &dyn Llm,
     resume: &str,
     active: &[search_category::Model],
-) -> Result<Result<Decision, LlmError>> {
+    create: bool,
+) -> Result<LlmVerdict> {
     let slugs: Vec<String> = active.iter().map(|c| c.slug.to_string()).collect();
     let tool = choose_tool(&slugs);
     let reply = match llm
@@ -121,25 +131,26 @@ pub(super) async fn ask_llm(
         .await
     {
         Ok(reply) => reply,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(LlmVerdict::Failed(e)),
     };
     log_usage("choose_category", &reply);
     match str_field(&reply.input, "slug") {
+        Some("none") if !create => return Ok(LlmVerdict::NoneFits),
         Some("none") => {}
         Some(slug) => {
             return Ok(match active.iter().find(|c| c.slug.as_str() == slug) {
-                Some(c) => Ok(Decision::Assigned {
+                Some(c) => LlmVerdict::Decided(Decision::Assigned {
                     category_id: c.id,
                     method: AssignmentMethod::LlmExisting,
                     note: None,
                 }),
-                None => Err(LlmError::Malformed(format!(
+                None => LlmVerdict::Failed(LlmError::Malformed(format!(
                     "choose_category named {slug:?}, which is not an active category"
                 ))),
             });
         }
         None => {
-            return Ok(Err(LlmError::Malformed(
+            return Ok(LlmVerdict::Failed(LlmError::Malformed(
                 "choose_category gave no slug".into(),
             )));
         }
@@ -155,11 +166,11 @@ pub(super) async fn ask_llm(
         .await
     {
         Ok(reply) => reply,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(LlmVerdict::Failed(e)),
     };
     log_usage("propose_category", &reply);
     let Some(slug) = str_field(&reply.input, "slug").and_then(clean_slug) else {
-        return Ok(Err(LlmError::Malformed(format!(
+        return Ok(LlmVerdict::Failed(LlmError::Malformed(format!(
             "propose_category gave no usable slug: {}",
             truncate_chars(&reply.input.to_string(), 200)
         ))));
@@ -167,7 +178,24 @@ pub(super) async fn ask_llm(
     let name = str_field(&reply.input, "name")
         .map(|n| truncate_chars(n, 100))
         .unwrap_or_else(|| slug.as_str().replace('_', " "));
-    create_or_reuse(db, slug, name, string_list(&reply.input, "keywords", 10)).await
+    let keywords = string_list(&reply.input, "keywords", 10);
+    Ok(
+        match create_or_reuse(db, slug, name, keywords, CategoryOrigin::Llm).await? {
+            Created::New(category_id) => LlmVerdict::Decided(Decision::Assigned {
+                category_id,
+                method: AssignmentMethod::LlmNew,
+                note: None,
+            }),
+            Created::Existing(category_id) => LlmVerdict::Decided(Decision::Assigned {
+                category_id,
+                method: AssignmentMethod::LlmExisting,
+                note: None,
+            }),
+            Created::Refused(why) => {
+                LlmVerdict::Failed(LlmError::Malformed(format!("propose_category: {why}")))
+            }
+        },
+    )
 }
 
 fn log_usage(tool: &str, reply: &crate::llm::ToolReply) {

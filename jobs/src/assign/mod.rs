@@ -13,14 +13,24 @@
 //!    canonical form ([`canonical_slug`]: `ml_engineer` and `machine_learning_engineer` are the
 //!    same), then created with origin LLM — LLM_NEW (or LLM_EXISTING when it turned out to
 //!    exist).
-//! 4. **Fallback**: when the LLM is off or fails, the category with the highest keyword score
-//!    over the whole resume, else the configured default (`ASSIGN_DEFAULT_CATEGORY`) — FALLBACK,
-//!    with the reason kept in `category_error`.
+//! 4. **Title** ([`title`]): when the LLM is off or fails (or found nothing and may not
+//!    create), a role named by the resume's title (headline, else the most recent role) that
+//!    no active category's keywords cover gets a category of its own: the title cleaned of
+//!    seniority words, canonicalized against existing slugs like step 3, origin TITLE —
+//!    method TITLE. "Senior Data Engineer" makes (or reuses) `data_engineer`; "Registered
+//!    Nurse" makes `registered_nurse`.
+//! 5. **Fallback**: the category with the highest keyword score over the whole resume, else
+//!    the configured default (`ASSIGN_DEFAULT_CATEGORY`) — FALLBACK, with the reason kept in
+//!    `category_error`. Only a resume whose role cannot be read ends here without a keyword.
+//!
+//! Steps 3 and 4 create categories; `ASSIGN_CREATE_CATEGORIES=false` turns both off (the
+//! LLM still picks among existing ones).
 //!
 //! - [`keyword`]: step 1, keywords in the headline.
 //! - [`llm`]: steps 2 and 3, the prompts, tools and dialogue with the LLM.
 //! - [`slug`]: cleaning and canonicalizing slugs.
-//! - `create`: creating (or reusing) the category the LLM proposed.
+//! - [`title`]: step 4, the category a resume's title names.
+//! - `create`: creating (or reusing) the category steps 3 and 4 ask for.
 //! - this file: [`decide`] (the steps in order, with the fallback) and [`run`] (the
 //!   `AssignCategory` job: decide, then record the state if the resume is still the one judged).
 
@@ -28,6 +38,7 @@ mod create;
 pub mod keyword;
 pub mod llm;
 pub mod slug;
+pub mod title;
 
 use chrono::Utc;
 use entity::{AssignmentMethod, AssignmentStatus, search_category, user};
@@ -40,10 +51,12 @@ pub use llm::{
     propose_prompt,
 };
 pub use slug::{canonical_slug, clean_slug};
+pub use title::{TitleCategory, title_category};
 
 use crate::Result;
 use crate::catalog;
 use crate::llm::Llm;
+use llm::LlmVerdict;
 
 /// What the assignment decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,14 +73,18 @@ pub enum Decision {
 /// How assignment is configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignConfig {
-    /// `ASSIGN_DEFAULT_CATEGORY`: the fallback when no keyword matches at all.
+    /// `ASSIGN_DEFAULT_CATEGORY`: the fallback when no role can be read and no keyword
+    /// matches.
     pub default_category: String,
+    /// `ASSIGN_CREATE_CATEGORIES`: whether assignment may create categories (steps 3 and 4).
+    pub create_categories: bool,
 }
 
 impl Default for AssignConfig {
     fn default() -> Self {
         Self {
             default_category: "software_engineer".into(),
+            create_categories: true,
         }
     }
 }
@@ -89,18 +106,28 @@ pub async fn decide(
             note: None,
         });
     }
-    let llm_error = match llm {
+    let reason = match llm {
         None => "the LLM is disabled (BEDROCK_LLM_ENABLED=false)".to_owned(),
-        Some(llm) => match llm::ask_llm(db, llm, resume, &categories).await {
-            Ok(Ok(decision)) => return Ok(decision),
-            Ok(Err(e)) => {
-                tracing::warn!(kind = e.kind(), error = %e, "LLM category assignment failed");
-                e.to_string()
+        Some(llm) => {
+            match llm::ask_llm(db, llm, resume, &categories, config.create_categories).await? {
+                LlmVerdict::Decided(decision) => return Ok(decision),
+                LlmVerdict::NoneFits => "the LLM found no fitting category and \
+                                         ASSIGN_CREATE_CATEGORIES is off"
+                    .to_owned(),
+                LlmVerdict::Failed(e) => {
+                    tracing::warn!(kind = e.kind(), error = %e, "LLM category assignment failed");
+                    e.to_string()
+                }
             }
-            Err(e) => return Err(e),
-        },
+        }
     };
-    Ok(fallback(&keywords, &categories, config, llm_error))
+    if config.create_categories
+        && let Some(decision) = title::assign_by_title(db, resume, &categories).await?
+    {
+        tracing::info!(reason, "category assigned from the resume's title");
+        return Ok(decision);
+    }
+    Ok(fallback(&keywords, &categories, config, reason))
 }
 
 fn fallback(

@@ -127,3 +127,54 @@ fn long_proposals_are_cut_on_a_word_boundary() {
     assert!(slug.as_str().len() <= 49, "{slug}");
     assert!(!slug.as_str().ends_with('_'));
 }
+
+#[test]
+fn titles_become_categories_cleaned_of_seniority() {
+    let table: [(&str, Option<(&str, &str)>); 9] = [
+        (
+            "Jane Roe\nSenior Data Engineer\n\nSpark, Airflow.",
+            Some(("data_engineer", "Data Engineer")),
+        ),
+        (
+            "Ana Ruiz\nAnalytics Engineer II | dbt, Looker\n",
+            Some(("analytics_engineer", "Analytics Engineer")),
+        ),
+        (
+            "Maria Lopez\nREGISTERED NURSE\nICU, 6 years",
+            Some(("registered_nurse", "Registered Nurse")),
+        ),
+        (
+            "Tom Baker, CPA candidate\nStaff Accountant\nMonth-end close",
+            Some(("accountant", "Accountant")),
+        ),
+        (
+            "Bo Li\nJourneyman Electrician\nCommercial wiring",
+            Some(("journeyman_electrician", "Journeyman Electrician")),
+        ),
+        // The headline names no role; the most recent experience entry does.
+        (
+            "Curriculum Vitae\nChris Doe\nchris@example.com\n\nExperience\n\
+             Acme Corp | Senior Software Engineer, Backend | 2020 – present\n",
+            Some(("software_engineer", "Software Engineer")),
+        ),
+        // A name alone, then prose: nothing to read.
+        (
+            "Chris Doe\n\nI like building things and have done so for years with many tools.",
+            None,
+        ),
+        ("Curriculum Vitae\nChris Doe\n", None),
+        // Seniority only.
+        ("Kim Park\nSenior Lead\n", None),
+    ];
+    for (resume, expected) in table {
+        let got = title_category(resume);
+        assert_eq!(
+            got.as_ref().map(|t| (t.slug.as_str(), t.name.as_str())),
+            expected,
+            "resume {resume:?}"
+        );
+    }
+    let de = title_category("Jane Roe\nSenior Data Engineer").expect("a title");
+    assert!(de.keywords.contains(&"data engineer".to_owned()), "{de:?}");
+    assert!(de.keywords.contains(&"etl developer".to_owned()), "{de:?}");
+}

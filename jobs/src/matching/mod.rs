@@ -8,7 +8,8 @@
 //! status. Every score is stored, high or low, so a pair is never paid for twice: a rerun with
 //! nothing new makes no LLM call. A pair that fell back is retried by the LLM on the next run.
 //!
-//! - [`keyword`]: the deterministic keyword scorer.
+//! - [`keyword`]: the deterministic keyword scorer; [`CorpusCache`] holds its per-category
+//!   preparation (term statistics, weighed listings).
 //! - [`llm`]: one pair scored by the LLM (rubric, tool, prompt, validation).
 //! - [`read`]: a user's matches as `matchedJobs` pages them, and `setMatchStatus`.
 
@@ -16,6 +17,7 @@ pub mod keyword;
 pub mod llm;
 pub mod read;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,8 +29,7 @@ use entity::{
 use futures::StreamExt;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 use tokio::sync::Mutex;
 
@@ -53,12 +54,18 @@ pub async fn assigned_users(db: &DatabaseConnection, categories: &[i64]) -> Resu
         .await?)
 }
 
-/// The keyword scorer's version, stored as the prompt version of its scores.
-pub const KEYWORD_VERSION: &str = "keyword-v1";
-/// Listings the IDF statistics are computed over (the most recent).
+/// The keyword scorer's version, stored as the prompt version of its scores: a new version
+/// rescores every pair the keyword scorer scored before.
+pub const KEYWORD_VERSION: &str = "keyword-v2";
+/// A category's most recent listings its term statistics are counted over.
 const CORPUS_LISTINGS: u64 = 2_000;
-/// How long the IDF statistics are reused.
+/// Fewer than this, and the statistics are topped up with the most recent listings overall
+/// (a young category's words are not yet telling).
+const CORPUS_MIN_LISTINGS: usize = 200;
+/// How long a category's statistics (and the listings weighed by them) are reused.
 const CORPUS_MAX_AGE: Duration = Duration::from_secs(600);
+/// Categories whose statistics are kept in memory at once.
+const CORPUS_CATEGORIES: usize = 32;
 /// Scores written per statement.
 const WRITE_BATCH: usize = 50;
 
@@ -80,36 +87,87 @@ impl Default for MatchConfig {
     }
 }
 
-/// The IDF statistics, recomputed at most every ten minutes per process.
+/// The keyword scorer's per-category preparation, reused for ten minutes per process: the
+/// term statistics over the category's recent listings, and each listing read and weighed
+/// by them (keyed by id and a fingerprint of its text, so an updated description is read
+/// again). At most [`CORPUS_CATEGORIES`] categories are held; the oldest goes first.
 #[derive(Debug, Default)]
 pub struct CorpusCache {
-    cached: Mutex<Option<(Instant, Arc<Corpus>)>>,
+    categories: Mutex<HashMap<i64, Arc<CategoryStats>>>,
+}
+
+/// One category's statistics and its listings weighed by them.
+#[derive(Debug)]
+pub struct CategoryStats {
+    built: Instant,
+    pub corpus: Corpus,
+    listings: std::sync::Mutex<HashMap<i64, (u64, Arc<keyword::Listing>)>>,
+}
+
+impl CategoryStats {
+    fn new(corpus: Corpus) -> Self {
+        Self {
+            built: Instant::now(),
+            corpus,
+            listings: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The listing read and weighed, from the cache when its text is unchanged.
+    pub fn listing(&self, id: i64, title: &str, description: &str) -> Arc<keyword::Listing> {
+        let fingerprint = keyword::terms::hash_word(title)
+            ^ keyword::terms::hash_word(description).rotate_left(1);
+        if let Ok(cached) = self.listings.lock()
+            && let Some((f, listing)) = cached.get(&id)
+            && *f == fingerprint
+        {
+            return listing.clone();
+        }
+        let listing = Arc::new(keyword::Listing::new(&self.corpus, title, description));
+        if let Ok(mut cached) = self.listings.lock() {
+            cached.insert(id, (fingerprint, listing.clone()));
+        }
+        listing
+    }
 }
 
 impl CorpusCache {
-    /// The statistics over the most recent stored listings.
-    pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Corpus>> {
-        let mut cached = self.cached.lock().await;
-        if let Some((at, corpus)) = cached.as_ref()
-            && at.elapsed() < CORPUS_MAX_AGE
+    /// The statistics of `category_id`, counted over its most recent stored listings.
+    pub async fn get(
+        &self,
+        db: &DatabaseConnection,
+        category_id: i64,
+    ) -> Result<Arc<CategoryStats>> {
+        let mut categories = self.categories.lock().await;
+        if let Some(stats) = categories.get(&category_id)
+            && stats.built.elapsed() < CORPUS_MAX_AGE
         {
-            return Ok(corpus.clone());
+            return Ok(stats.clone());
         }
-        let rows: Vec<(String, Option<String>)> = job_listing::Entity::find()
-            .select_only()
-            .column(job_listing::Column::Title)
-            .column(job_listing::Column::Description)
-            .order_by_desc(job_listing::Column::Id)
-            .limit(CORPUS_LISTINGS)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let corpus = Arc::new(Corpus::from_listings(
+        let mut rows =
+            crate::listings::recent_texts(db, Some(category_id), CORPUS_LISTINGS).await?;
+        if rows.len() < CORPUS_MIN_LISTINGS {
+            let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r.0).collect();
+            let more = crate::listings::recent_texts(db, None, CORPUS_MIN_LISTINGS as u64).await?;
+            rows.extend(more.into_iter().filter(|r| !ids.contains(&r.0)));
+            rows.truncate(CORPUS_MIN_LISTINGS);
+        }
+        let corpus = Corpus::from_listings(
             rows.iter()
-                .map(|(t, d)| (t.as_str(), d.as_deref().unwrap_or(""))),
-        ));
-        *cached = Some((Instant::now(), corpus.clone()));
-        Ok(corpus)
+                .map(|(_, t, d)| (t.as_str(), d.as_deref().unwrap_or(""))),
+        );
+        let stats = Arc::new(CategoryStats::new(corpus));
+        if categories.len() >= CORPUS_CATEGORIES
+            && !categories.contains_key(&category_id)
+            && let Some(oldest) = categories
+                .iter()
+                .min_by_key(|(_, s)| s.built)
+                .map(|(id, _)| *id)
+        {
+            categories.remove(&oldest);
+        }
+        categories.insert(category_id, stats.clone());
+        Ok(stats)
     }
 }
 
@@ -202,22 +260,22 @@ pub async fn run(
         });
     }
 
-    let corpus = corpus.get(db).await?;
+    let stats = corpus.get(db, category_id).await?;
     let prepared = keyword::Resume::new(&resume, Utc::now().year());
     let prepared = &prepared;
     let resume = resume.as_str();
     let mut scores = futures::stream::iter(due)
         .map(|listing| {
-            let corpus = corpus.clone();
+            let stats = stats.clone();
             let model_id = model_id.clone();
             async move {
                 let keyword = |note: Option<&LlmError>| {
-                    let k = keyword::score(
-                        &corpus,
-                        prepared,
+                    let weighed = stats.listing(
+                        listing.id,
                         &listing.title,
                         listing.description.as_deref().unwrap_or(""),
                     );
+                    let k = keyword::score_listing(prepared, &weighed);
                     let reason = match note {
                         Some(e) => truncate_chars(
                             &format!("Keyword score ({}). {}", e.kind(), k.reason),

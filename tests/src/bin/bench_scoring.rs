@@ -7,8 +7,9 @@
 //! - **LLM**: `MatchUser` for one user over `PAIRS` fresh listings (a SQLite scratch database),
 //!   through the real Bedrock client to the Converse mock answering every call after a fixed
 //!   200 ms, with `LLM_CONCURRENCY=16`. The ceiling is 16 / 0.2 s = 80 pairs/s.
-//! - **Keyword**: the keyword scorer over the same pairs on one thread (one core), repeated
-//!   until 2 s have passed.
+//! - **Keyword**: the keyword scorer over the same pairs on one thread (one core), each pair
+//!   reading its listing again, repeated until 2 s have passed. (`bench-quality` measures it
+//!   on realistic 2–3 KB listings, with and without the per-category cache.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -42,14 +42,63 @@ async fn keywords_assign_without_the_llm(backend: Backend) {
     assert_eq!(a["error"], json!(null));
     assert!(a["assignedAt"].is_string());
 
-    // No keyword in the headline and the LLM off: the body's best keyword match, FALLBACK.
+    // No keyword covers the headline's role and the LLM is off: a category from the title.
     let token = app.register("jane@example.com").await;
     app.data(SAVE, json!({ "t": DATA_ENGINEER }), Some(&token))
         .await;
     let a = settled(&app, &token).await;
     assert_eq!(
-        (a["status"].as_str(), a["method"].as_str()),
-        (Some("ASSIGNED"), Some("FALLBACK"))
+        (
+            a["status"].as_str(),
+            a["method"].as_str(),
+            a["category"]["slug"].as_str(),
+            a["category"]["origin"].as_str()
+        ),
+        (
+            Some("ASSIGNED"),
+            Some("TITLE"),
+            Some("data_engineer"),
+            Some("TITLE")
+        )
+    );
+    assert_eq!(a["error"], json!(null));
+    // A second data engineer is matched by its keywords now; a nurse, named below her name,
+    // gets her own.
+    let token = app.register("lee@example.com").await;
+    let second = DATA_ENGINEER.replace(
+        "Jane Roe\nSenior Data Engineer",
+        "Lee Chan\nData Engineer II",
+    );
+    app.data(SAVE, json!({ "t": second }), Some(&token)).await;
+    let a = settled(&app, &token).await;
+    assert_eq!(
+        (a["method"].as_str(), a["category"]["slug"].as_str()),
+        (Some("KEYWORD"), Some("data_engineer"))
+    );
+    let token = app.register("maria@example.com").await;
+    app.data(SAVE, json!({ "t": NURSE }), Some(&token)).await;
+    let a = settled(&app, &token).await;
+    assert_eq!(
+        (a["method"].as_str(), a["category"]["slug"].as_str()),
+        (Some("TITLE"), Some("registered_nurse"))
+    );
+    let nurse = search_category::Entity::find()
+        .filter(search_category::Column::Slug.eq("registered_nurse"))
+        .one(&app.db)
+        .await
+        .expect("reads")
+        .expect("created");
+    assert_eq!(nurse.origin, CategoryOrigin::Title);
+    assert_eq!(nurse.search_terms.0, ["Registered Nurse"]);
+    assert!(nurse.keywords.0.contains(&"registered nurse".to_owned()));
+
+    // No role to read: the default, FALLBACK, with the reason.
+    let token = app.register("nobody@example.com").await;
+    app.data(SAVE, json!({ "t": NO_ROLE }), Some(&token)).await;
+    let a = settled(&app, &token).await;
+    assert_eq!(
+        (a["method"].as_str(), a["category"]["slug"].as_str()),
+        (Some("FALLBACK"), Some("software_engineer"))
     );
     assert!(
         a["error"]
@@ -58,6 +107,34 @@ async fn keywords_assign_without_the_llm(backend: Backend) {
             .contains("LLM is disabled"),
         "{a}"
     );
+    app.stop().await.expect("stops");
+}
+
+/// A nurse whose resume opens with her name and contact line only.
+const NURSE: &str = "Maria Lopez\nmaria.lopez@example.com | (555) 010-2000\n\nExperience\n\
+Registered Nurse, ICU — St. Anne Medical Center, 2019 – Present\n\
+- Cared for 2–3 critically ill patients per shift on ventilators and drips\n\
+Licensed RN (California), BLS, ACLS.";
+/// A resume with no title anywhere.
+const NO_ROLE: &str = "Curriculum Vitae\nChris Doe\n\nI enjoy solving problems and learning \
+new things; I have worked on many projects with Python and SQL and want my next challenge.";
+
+async fn creating_categories_can_be_turned_off(backend: Backend) {
+    let app = spawn_app_with(backend, |vars| {
+        vars.insert("ASSIGN_CREATE_CATEGORIES".into(), "false".into());
+    })
+    .await;
+    let token = app.register("jane@example.com").await;
+    app.data(SAVE, json!({ "t": DATA_ENGINEER }), Some(&token))
+        .await;
+    let a = settled(&app, &token).await;
+    assert_eq!(a["method"], "FALLBACK", "{a}");
+    let created = search_category::Entity::find()
+        .filter(search_category::Column::Origin.eq(CategoryOrigin::Title))
+        .all(&app.db)
+        .await
+        .expect("reads");
+    assert!(created.is_empty(), "{created:?}");
     app.stop().await.expect("stops");
 }
 
@@ -261,11 +338,30 @@ async fn the_llm_chooses_or_proposes_and_failures_fall_back(backend: Backend) {
             .contains("astronaut"),
         "{a}"
     );
+
+    // The LLM failing on a resume whose title names a role: a category from the title.
+    bedrock.script(vec![BedrockReply::error(
+        503,
+        "ServiceUnavailableException",
+        "Bedrock is unavailable.",
+    )]);
+    let ida = app.register("ida@example.com").await;
+    let electrician = "Ida Berg\nJourneyman Electrician\n\nTen years of commercial wiring, \
+                       conduit runs, panel upgrades and code inspections.";
+    app.data(SAVE, json!({ "t": electrician }), Some(&ida))
+        .await;
+    let a = settled(&app, &ida).await;
+    assert_eq!(
+        (a["method"].as_str(), a["category"]["slug"].as_str()),
+        (Some("TITLE"), Some("journeyman_electrician")),
+        "{a}"
+    );
     app.stop().await.expect("stops");
 }
 
 on_each_backend!(
     keywords_assign_without_the_llm,
+    creating_categories_can_be_turned_off,
     bad_resumes_are_rejected_and_nothing_is_stored,
     a_resume_saved_twice_quickly_ends_with_the_newest,
     the_llm_chooses_or_proposes_and_failures_fall_back,
