@@ -194,6 +194,15 @@ const PROGRESS_POLL: std::time::Duration = std::time::Duration::from_millis(250)
 #[derive(Default, Debug)]
 pub struct RunSubscription;
 
+/// A run without what clients never see: the worker's heartbeat moves every few seconds and
+/// is no change to report.
+fn as_seen(row: &pipeline_run::Model) -> pipeline_run::Model {
+    pipeline_run::Model {
+        heartbeat_at: None,
+        ..row.clone()
+    }
+}
+
 #[async_graphql::Subscription]
 impl RunSubscription {
     /// The run now, then again every time its status or counters change; completes after the
@@ -225,7 +234,7 @@ impl RunSubscription {
                 let mut next = pending;
                 loop {
                     if let Some(row) = next.take()
-                        && last.as_ref() != Some(&row)
+                        && last.as_ref().map(as_seen) != Some(as_seen(&row))
                     {
                         return Some((PipelineRun(row.clone()), (db, id, Some(row), None)));
                     }

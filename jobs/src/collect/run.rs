@@ -91,7 +91,27 @@ impl Progress for SilentProgress {
 struct Outcome {
     source: SourceName,
     category: Option<String>,
-    result: std::result::Result<Vec<RawListing>, String>,
+    result: std::result::Result<Vec<RawListing>, Failure>,
+}
+
+/// A failed fetch, as the run records it.
+struct Failure {
+    message: String,
+    /// The host's circuit breaker opened: the source is skipped for the rest of the run.
+    circuit_open: bool,
+}
+
+impl Failure {
+    fn new(target: &Target, e: &crate::sources::SourceError) -> Self {
+        Self {
+            circuit_open: e.is_circuit_open(),
+            message: if e.is_circuit_open() {
+                e.to_string()
+            } else {
+                format!("{target}: {e}")
+            },
+        }
+    }
 }
 
 /// Collects for the run this worker holds (`lease`), up to its final status, which the caller
@@ -163,9 +183,9 @@ pub async fn collect(
                         deduper.add(l, category.id);
                     }
                 }
-                Err(message) => {
+                Err(failure) => {
                     errors += 1;
-                    state.record(outcome.source, outcome.category, message);
+                    state.failed(outcome.source, outcome.category, failure);
                 }
             }
         }
@@ -198,6 +218,7 @@ pub async fn collect(
             at: Utc::now(),
         });
     }
+    state.collapse_open_circuits();
     let status = state.final_status(sources);
     Ok(RunSummary {
         run_id,
@@ -218,6 +239,8 @@ struct RunState {
     /// Errors at the front of `errors` carried over from earlier attempts: history, not a
     /// reason to call this attempt partial.
     carried: usize,
+    /// Sources whose host's breaker opened in this attempt, with the index of that error.
+    open_circuits: Vec<(SourceName, usize)>,
 }
 
 impl RunState {
@@ -232,6 +255,40 @@ impl RunState {
         });
     }
 
+    /// Records a failed fetch; a source whose breaker opened is recorded once.
+    fn failed(&mut self, source: SourceName, category: Option<String>, failure: Failure) {
+        if failure.circuit_open {
+            if self.open_circuits.iter().any(|(s, _)| *s == source) {
+                return;
+            }
+            self.open_circuits.push((source, self.errors.len()));
+            self.record(source, None, failure.message);
+        } else {
+            self.record(source, category, failure.message);
+        }
+    }
+
+    /// A source whose breaker opened keeps one error, the breaker's, which names the cause:
+    /// the failed requests that led to it are that one error.
+    fn collapse_open_circuits(&mut self) {
+        if self.open_circuits.is_empty() {
+            return;
+        }
+        let carried = self.carried;
+        let open = &self.open_circuits;
+        let mut index = 0;
+        self.errors.retain(|e| {
+            let i = index;
+            index += 1;
+            i < carried
+                || open.iter().any(|(_, kept)| *kept == i)
+                || !open.iter().any(|(s, _)| s.as_str() == e.source)
+        });
+        for (source, _) in open {
+            self.per_source.entry(*source).or_default().errors = 1;
+        }
+    }
+
     fn absorb_board(&mut self, outcome: Outcome, pool: &mut Vec<RawListing>) {
         match outcome.result {
             Ok(listings) => {
@@ -239,7 +296,7 @@ impl RunState {
                 self.counters.listings_fetched += listings.len() as i32;
                 pool.extend(listings);
             }
-            Err(message) => self.record(outcome.source, None, message),
+            Err(failure) => self.failed(outcome.source, None, failure),
         }
     }
 
@@ -270,7 +327,7 @@ async fn fetch_boards(sources: &SourceSet, limit: &Arc<Semaphore>) -> Vec<Outcom
             let result = source
                 .fetch(&target)
                 .await
-                .map_err(|e| format!("{target}: {e}"));
+                .map_err(|e| Failure::new(&target, &e));
             Outcome {
                 source: source.name(),
                 category: None,
@@ -306,12 +363,16 @@ async fn search_category(
             let result = source
                 .fetch(&target)
                 .await
-                .map_err(|e| format!("{target}: {e}"));
+                .map_err(|e| Failure::new(&target, &e));
+            let given_up = result.as_ref().is_err_and(|f| f.circuit_open);
             outcomes.push(Outcome {
                 source: source.name(),
                 category: Some(category.slug.to_string()),
                 result,
             });
+            if given_up {
+                break;
+            }
         }
     }
     (category.clone(), outcomes)

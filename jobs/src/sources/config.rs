@@ -179,6 +179,9 @@ pub struct SourcesConfig {
     pub base_urls: HashMap<SourceName, String>,
     /// `COMPANY_BOARDS`: `greenhouse:stripe,lever:leverdemo`.
     pub company_boards: Vec<(SourceName, String)>,
+    /// Display names from `COMPANY_BOARDS` (`lever:acmerobotics=Acme Robotics`): the company
+    /// of a board's listings when the board itself names none.
+    pub board_names: HashMap<(SourceName, String), String>,
     /// `JOB_HOURS_OLD`.
     pub hours_old: u32,
     /// `RESULTS_WANTED`, per source and search term.
@@ -199,6 +202,9 @@ pub struct SourcesConfig {
     pub backoff_max: Option<Duration>,
     /// `SOURCES_USER_AGENT`: how we introduce ourselves to the official APIs.
     pub user_agent: String,
+    /// `SOURCES_BREAKER_FAILURES`: consecutive failed requests to a host after which it is
+    /// skipped for the rest of the run (0: never).
+    pub breaker_failures: usize,
 }
 
 impl Default for SourcesConfig {
@@ -210,6 +216,7 @@ impl Default for SourcesConfig {
                 .collect(),
             base_urls: HashMap::new(),
             company_boards: Vec::new(),
+            board_names: HashMap::new(),
             hours_old: 72,
             results_wanted: 50,
             indeed_api_key: None,
@@ -224,6 +231,7 @@ impl Default for SourcesConfig {
                 "JobCollector/{} (+https://github.com/jobcollector/jobcollector)",
                 env!("CARGO_PKG_VERSION")
             ),
+            breaker_failures: 5,
         }
     }
 }
@@ -259,6 +267,10 @@ impl SourcesConfig {
                     .ok_or_else(|| format!("COMPANY_BOARDS: {item:?} is not source:board"))?;
                 let source: SourceName =
                     source.parse().map_err(|e| format!("COMPANY_BOARDS: {e}"))?;
+                let (board, name) = match board.split_once('=') {
+                    Some((board, name)) => (board, Some(name.trim())),
+                    None => (board, None),
+                };
                 if !source.needs_boards() {
                     return Err(format!("COMPANY_BOARDS: {source} has no company boards"));
                 }
@@ -271,6 +283,18 @@ impl SourcesConfig {
                     return Err(format!(
                         "COMPANY_BOARDS: board {board:?} must be letters, digits, - _ ."
                     ));
+                }
+                if let Some(name) = name {
+                    if name.is_empty()
+                        || name.chars().count() > 100
+                        || name.chars().any(char::is_control)
+                    {
+                        return Err(format!(
+                            "COMPANY_BOARDS: the name of {source}:{board} must be 1–100 characters of plain text"
+                        ));
+                    }
+                    c.board_names
+                        .insert((source, board.to_owned()), name.to_owned());
                 }
                 c.company_boards.push((source, board.to_owned()));
             }
@@ -307,6 +331,9 @@ impl SourcesConfig {
         c.backoff_max = num("SOURCES_BACKOFF_MAX_SECONDS")?.map(Duration::from_secs);
         if let Some(ua) = get("SOURCES_USER_AGENT").filter(|u| !u.trim().is_empty()) {
             c.user_agent = ua;
+        }
+        if let Some(n) = num("SOURCES_BREAKER_FAILURES")? {
+            c.breaker_failures = usize::try_from(n).unwrap_or(usize::MAX);
         }
         Ok(c)
     }
@@ -378,7 +405,10 @@ mod tests {
     fn variables_override_sources_boards_urls_and_pacing() {
         let c = SourcesConfig::from_vars(vars(&[
             ("JOB_SOURCES", "linkedin, greenhouse"),
-            ("COMPANY_BOARDS", "greenhouse:stripe, lever:leverdemo"),
+            (
+                "COMPANY_BOARDS",
+                "greenhouse:stripe, lever:leverdemo, lever:acmerobotics = Acme Robotics",
+            ),
             ("GREENHOUSE_BASE_URL", "http://127.0.0.1:9000/"),
             ("SOURCES_MIN_INTERVAL_MS", "0"),
             ("JOB_HOURS_OLD", "24"),
@@ -389,9 +419,18 @@ mod tests {
             c.company_boards,
             [
                 (SourceName::Greenhouse, "stripe".into()),
-                (SourceName::Lever, "leverdemo".into())
+                (SourceName::Lever, "leverdemo".into()),
+                (SourceName::Lever, "acmerobotics".into())
             ]
         );
+        assert_eq!(
+            c.board_names
+                .get(&(SourceName::Lever, "acmerobotics".into()))
+                .map(String::as_str),
+            Some("Acme Robotics")
+        );
+        assert_eq!(c.board_names.len(), 1);
+        assert_eq!(c.breaker_failures, 5);
         assert_eq!(c.base_url(SourceName::Greenhouse), "http://127.0.0.1:9000");
         assert_eq!(c.policy(SourceName::Linkedin).min_interval, Duration::ZERO);
         assert_eq!(c.hours_old, 24);
@@ -406,6 +445,9 @@ mod tests {
             ("COMPANY_BOARDS", "lever:a/b"),
             ("LEVER_BASE_URL", "ftp://x"),
             ("RESULTS_WANTED", "many"),
+            ("COMPANY_BOARDS", "lever:acme="),
+            ("COMPANY_BOARDS", "lever:acme=Acme\u{7}"),
+            ("SOURCES_BREAKER_FAILURES", "-1"),
         ] {
             let err = SourcesConfig::from_vars(vars(&[(k, v)])).expect_err(k);
             assert!(err.contains(k), "{err}");

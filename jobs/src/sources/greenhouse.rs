@@ -1,5 +1,7 @@
 //! Greenhouse Job Board API: `GET /v1/boards/{board}/jobs?content=true`, the whole board in
 //! one response. `content` is entity-escaped HTML (`&lt;p&gt;`): unescaped once, then read.
+//! Postings without a `company_name` take the board's name from `GET /v1/boards/{board}`
+//! (asked only then, best effort), else the board token made readable.
 
 use super::board_of;
 use async_trait::async_trait;
@@ -109,8 +111,34 @@ impl JobSource for Greenhouse {
             .get_json(&url)
             .await
             .map_err(|e| not_found_as(e, format!("greenhouse board {board}")))?;
-        parse(&body, board)
+        let mut listings = parse(&body, board)?;
+        // Postings without a company name take the board's own name, asked once.
+        let from_slug = company_from_board(board);
+        if listings.iter().any(|l| l.company == from_slug) {
+            let url = self.endpoint.url(&format!("/v1/boards/{board}"));
+            match self.endpoint.get_json(&url).await.map(|b| board_name(&b)) {
+                Ok(Some(name)) => {
+                    for l in listings.iter_mut().filter(|l| l.company == from_slug) {
+                        l.company.clone_from(&name);
+                    }
+                }
+                Ok(None) => tracing::debug!(board, "greenhouse board has no name"),
+                Err(e) => tracing::debug!(board, error = %e, "greenhouse board name unavailable"),
+            }
+        }
+        Ok(listings)
     }
+}
+
+/// The `name` of a `GET /v1/boards/{board}` response, if it has one.
+pub fn board_name(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct BoardInfo {
+        #[serde(default)]
+        name: Option<String>,
+    }
+    let info: BoardInfo = serde_json::from_str(body).ok()?;
+    non_empty(info.name.as_deref()).map(|n| crate::text::clean_line(&n))
 }
 
 #[cfg(test)]
@@ -164,6 +192,14 @@ mod tests {
         assert_eq!(bare.company, "Northwind", "company from the board token");
         assert_eq!(bare.location, None);
         assert_eq!(bare.description, None);
+    }
+
+    #[test]
+    fn the_board_endpoint_names_the_company() {
+        let body = include_str!("../../fixtures/greenhouse/board.json");
+        assert_eq!(board_name(body).as_deref(), Some("Northwind Labs"));
+        assert_eq!(board_name(r#"{"name": "  "}"#), None);
+        assert_eq!(board_name("<html>"), None);
     }
 
     #[test]

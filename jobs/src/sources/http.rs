@@ -4,11 +4,22 @@
 //! between requests with random jitter (`governor`). Per request: a timeout, and at most
 //! `max_retries` retries on 429, 5xx, timeouts and connection errors (`backon`), waiting for
 //! `Retry-After` (seconds or HTTP date) when the server sends it, else exponential backoff with
-//! jitter. A 403 or a challenge page is never retried: the source is marked degraded and every
-//! later request of that source in the run fails at once without reaching the network.
+//! jitter (at most half a second after a connection that could not be made). A 403 or a
+//! challenge page is never retried: the source is marked degraded and every later request of
+//! that source in the run fails at once without reaching the network.
+//!
+//! A circuit breaker per source, host and run: after `breaker_failures` consecutive failed
+//! attempts (connection errors, timeouts, 5xx) every later request of the source to the host
+//! fails at once with
+//! [`FetchError::CircuitOpen`], waiting retries and pacing wake up and give up, and nothing
+//! more reaches the network. A host that refuses connections (or does not resolve) has no one
+//! to be polite to: while its last attempt failed to connect, attempts skip the pacing, so a run
+//! against an unreachable network ends in seconds rather than after every source's pacing and
+//! backoff.
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +27,7 @@ use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Jitter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Request, StatusCode};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 /// How to treat one host.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,16 +81,32 @@ pub enum FetchError {
     Timeout,
     #[error("network error: {0}")]
     Network(String),
+    /// The connection could not be made (refused, unresolvable, unreachable): retried after
+    /// short waits only.
+    #[error("cannot connect: {0}")]
+    Unreachable(String),
+    /// The host failed too often in a row in this run; not contacted again.
+    #[error(
+        "{host} skipped for the rest of the run after {failures} consecutive failed requests (last: {cause})"
+    )]
+    CircuitOpen {
+        host: String,
+        failures: usize,
+        cause: String,
+    },
 }
 
 impl FetchError {
     fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::RateLimited { .. } | Self::Timeout | Self::Network(_)
+            Self::RateLimited { .. } | Self::Timeout | Self::Network(_) | Self::Unreachable(_)
         ) || matches!(self, Self::Upstream { status } if *status >= 500)
     }
 }
+
+/// The longest wait before retrying a host that could not be connected to.
+const UNREACHABLE_WAIT: Duration = Duration::from_millis(500);
 
 /// A successful response.
 #[derive(Debug, Clone)]
@@ -89,9 +116,78 @@ pub struct Page {
 }
 
 struct Host {
+    /// `scheme://host:port`.
+    key: String,
     permits: Semaphore,
     pacer: Option<DefaultDirectRateLimiter>,
     jitter: Duration,
+}
+
+/// The breakers of one run, by source and host.
+type Breakers = HashMap<(&'static str, String), Arc<Breaker>>;
+
+/// One host's consecutive failures in this run, and whether it is given up on.
+#[derive(Default)]
+struct Breaker {
+    failures: AtomicUsize,
+    /// The last attempt could not connect (refused, unresolvable).
+    unreachable: AtomicBool,
+    /// Why it opened, once it has.
+    open: Mutex<Option<(usize, String)>>,
+    opened: Notify,
+}
+
+impl Breaker {
+    fn error(&self, host: &str) -> Option<FetchError> {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.as_ref()
+            .map(|(failures, cause)| FetchError::CircuitOpen {
+                host: host.to_owned(),
+                failures: *failures,
+                cause: cause.clone(),
+            })
+    }
+
+    fn is_open(&self) -> bool {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Counts a failed attempt; opens at `threshold` (0: never).
+    fn failed(&self, host: &str, threshold: usize, cause: &FetchError, connect: bool) {
+        self.unreachable.store(connect, Ordering::Relaxed);
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if threshold == 0 || failures < threshold {
+            return;
+        }
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if open.is_none() {
+            tracing::warn!(host, failures, cause = %cause, "circuit open: host skipped for the rest of the run");
+            *open = Some((failures, cause.to_string()));
+            self.opened.notify_waiters();
+        }
+    }
+
+    fn succeeded(&self) {
+        self.failures.store(0, Ordering::Relaxed);
+        self.unreachable.store(false, Ordering::Relaxed);
+    }
+
+    /// Waits for `wait` (or `until` to finish), unless the breaker opens first.
+    async fn unless_opened<F: std::future::Future>(&self, until: F) {
+        let notified = self.opened.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_open() {
+            return;
+        }
+        tokio::select! {
+            _ = until => {}
+            _ = notified => {}
+        }
+    }
 }
 
 /// The shared client. Cheap to clone.
@@ -100,6 +196,9 @@ pub struct PoliteClient {
     client: reqwest::Client,
     hosts: Arc<Mutex<HashMap<String, Arc<Host>>>>,
     degraded: Arc<Mutex<HashSet<&'static str>>>,
+    breakers: Arc<Mutex<Breakers>>,
+    /// Consecutive failed attempts that open a host's breaker (0: never).
+    breaker_failures: usize,
 }
 
 impl std::fmt::Debug for PoliteClient {
@@ -109,12 +208,15 @@ impl std::fmt::Debug for PoliteClient {
 }
 
 impl PoliteClient {
-    /// A client; `reqwest::Client` settings (TLS, pooling) are shared by every source.
-    pub fn new(client: reqwest::Client) -> Self {
+    /// A client; `reqwest::Client` settings (TLS, pooling) are shared by every source. A
+    /// host's breaker opens after `breaker_failures` consecutive failed attempts (0: never).
+    pub fn new(client: reqwest::Client, breaker_failures: usize) -> Self {
         Self {
             client,
             hosts: Arc::default(),
             degraded: Arc::default(),
+            breakers: Arc::default(),
+            breaker_failures,
         }
     }
 
@@ -134,13 +236,14 @@ impl PoliteClient {
     fn host(&self, key: String, policy: &HostPolicy) -> Arc<Host> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
-            .entry(key)
+            .entry(key.clone())
             .or_insert_with(|| {
                 let pacer = (!policy.min_interval.is_zero())
                     .then(|| Quota::with_period(policy.min_interval))
                     .flatten()
                     .map(|q| RateLimiter::direct(q.allow_burst(NonZeroU32::MIN)));
                 Arc::new(Host {
+                    key,
                     permits: Semaphore::new(policy.max_concurrency.max(1)),
                     pacer,
                     jitter: policy.jitter,
@@ -164,7 +267,14 @@ impl PoliteClient {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or(0)
         );
-        let host = self.host(key, policy);
+        let host = self.host(key.clone(), policy);
+        let breaker = self
+            .breakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((source, key))
+            .or_default()
+            .clone();
         let backoff = ExponentialBuilder::default()
             .with_min_delay(policy.backoff_base)
             .with_max_delay(policy.backoff_max)
@@ -175,17 +285,26 @@ impl PoliteClient {
             let request = request
                 .try_clone()
                 .ok_or_else(|| FetchError::Network("request body cannot be replayed".into()))?;
-            self.attempt(source, policy, &host, request).await
+            self.attempt(source, policy, &host, &breaker, request).await
+        };
+        let waker = breaker.clone();
+        let sleeper = move |wait: Duration| {
+            let breaker = waker.clone();
+            async move {
+                breaker.unless_opened(tokio::time::sleep(wait)).await;
+            }
         };
         attempt
             .retry(backoff)
-            .sleep(tokio::time::sleep)
+            .sleep(sleeper)
             .when(FetchError::is_retryable)
             .adjust(move |err, planned| match err {
                 // The server's hint wins; a hint longer than we are willing to wait ends retrying.
                 FetchError::RateLimited {
                     retry_after: Some(wait),
                 } => (*wait <= cap).then_some(*wait),
+                // Nothing answered: a quick second look, not a long wait.
+                FetchError::Unreachable(_) => planned.map(|p| p.min(UNREACHABLE_WAIT)),
                 _ => planned,
             })
             .notify(|err, wait| tracing::debug!(source, error = %err, ?wait, "retrying"))
@@ -197,30 +316,55 @@ impl PoliteClient {
         source: &'static str,
         policy: &HostPolicy,
         host: &Host,
+        breaker: &Breaker,
         mut request: Request,
     ) -> Result<Page, FetchError> {
         if self.is_degraded(source) {
             return Err(FetchError::Degraded);
+        }
+        if let Some(open) = breaker.error(&host.key) {
+            return Err(open);
         }
         let _permit = host
             .permits
             .acquire()
             .await
             .map_err(|_| FetchError::Network("client closed".into()))?;
-        if let Some(pacer) = &host.pacer {
-            pacer
-                .until_ready_with_jitter(Jitter::up_to(host.jitter))
+        if let Some(pacer) = &host.pacer
+            && !breaker.unreachable.load(Ordering::Relaxed)
+        {
+            breaker
+                .unless_opened(pacer.until_ready_with_jitter(Jitter::up_to(host.jitter)))
                 .await;
         }
+        if let Some(open) = breaker.error(&host.key) {
+            return Err(open);
+        }
         *request.timeout_mut() = Some(policy.timeout);
-        let response = self.client.execute(request).await.map_err(|e| {
-            if e.is_timeout() {
-                FetchError::Timeout
-            } else {
-                FetchError::Network(describe(e))
+        let response = match self.client.execute(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                let connect = e.is_connect() && !e.is_timeout();
+                let err = if e.is_timeout() {
+                    FetchError::Timeout
+                } else if connect {
+                    FetchError::Unreachable(describe(e))
+                } else {
+                    FetchError::Network(describe(e))
+                };
+                breaker.failed(&host.key, self.breaker_failures, &err, connect);
+                return Err(err);
             }
-        })?;
+        };
         let status = response.status();
+        if status.is_server_error() {
+            let err = FetchError::Upstream {
+                status: status.as_u16(),
+            };
+            breaker.failed(&host.key, self.breaker_failures, &err, false);
+        } else {
+            breaker.succeeded();
+        }
         let retry_after = retry_after(response.headers());
         let body = response.text().await.map_err(|e| {
             if e.is_timeout() {

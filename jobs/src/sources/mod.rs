@@ -100,6 +100,13 @@ pub enum SourceError {
 /// Result of a source call.
 pub type SourceResult<T> = Result<T, SourceError>;
 
+impl SourceError {
+    /// Whether the host's circuit breaker gave up on it for the rest of the run.
+    pub fn is_circuit_open(&self) -> bool {
+        matches!(self, Self::Fetch(FetchError::CircuitOpen { .. }))
+    }
+}
+
 /// A job board.
 #[async_trait]
 pub trait JobSource: Send + Sync + fmt::Debug {

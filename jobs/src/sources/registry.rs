@@ -1,13 +1,14 @@
 //! Builds the enabled sources from configuration. Every source is wrapped so that what it
 //! returns is cleaned of control characters ([`RawListing::cleaned`]) before anything else
-//! sees it.
+//! sees it, and a board's slug-named company takes its `COMPANY_BOARDS` display name.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::arbeitnow::Arbeitnow;
 use super::ashby::Ashby;
-use super::greenhouse::Greenhouse;
+use super::greenhouse::{Greenhouse, company_from_board};
 use super::hackernews::HackerNews;
 use super::indeed::Indeed;
 use super::lever::Lever;
@@ -39,7 +40,7 @@ impl SourceSet {
     /// with a fresh per-host policy state. Indeed without `INDEED_API_KEY` is recorded as
     /// unavailable.
     pub fn for_run(config: &SourcesConfig, client: &reqwest::Client) -> Self {
-        let http = PoliteClient::new(client.clone());
+        let http = PoliteClient::new(client.clone(), config.breaker_failures);
         let mut set = Self {
             search: Vec::new(),
             boards: Vec::new(),
@@ -75,7 +76,16 @@ impl SourceSet {
                     }
                 },
             };
-            let source: Arc<dyn JobSource> = Arc::new(Cleaned(source));
+            let names: HashMap<String, String> = config
+                .board_names
+                .iter()
+                .filter(|((s, _), _)| *s == name)
+                .map(|((_, board), display)| (board.clone(), display.clone()))
+                .collect();
+            let source: Arc<dyn JobSource> = Arc::new(Cleaned {
+                inner: source,
+                names,
+            });
             match name.kind() {
                 SourceKind::Search => set.search.push(source),
                 SourceKind::Board if name.needs_boards() => {
@@ -91,23 +101,43 @@ impl SourceSet {
     }
 }
 
-/// A source whose listings come out cleaned: the one boundary where board text enters.
+/// A source whose listings come out cleaned — the one boundary where board text enters — and
+/// named: a board's listings whose company is only the board token made readable take the
+/// display name `COMPANY_BOARDS` gives the board.
 #[derive(Debug)]
-struct Cleaned(Arc<dyn JobSource>);
+struct Cleaned {
+    inner: Arc<dyn JobSource>,
+    /// Board token → display name.
+    names: HashMap<String, String>,
+}
 
 #[async_trait::async_trait]
 impl JobSource for Cleaned {
     fn name(&self) -> SourceName {
-        self.0.name()
+        self.inner.name()
     }
 
     async fn fetch(&self, target: &Target) -> SourceResult<Vec<RawListing>> {
+        let display = match target {
+            Target::Board(board) => self
+                .names
+                .get(board)
+                .map(|name| (company_from_board(board), name)),
+            _ => None,
+        };
         Ok(self
-            .0
+            .inner
             .fetch(target)
             .await?
             .into_iter()
-            .map(RawListing::cleaned)
+            .map(|mut l| {
+                if let Some((from_slug, name)) = &display
+                    && l.company == *from_slug
+                {
+                    l.company.clone_from(name);
+                }
+                l.cleaned()
+            })
             .filter(RawListing::is_complete)
             .collect())
     }

@@ -1,13 +1,13 @@
-//! Collector runs against the replayed boards: rows, links, counters, a second run, and what
-//! the client sent.
+//! Collector runs against the replayed boards: rows, links, counters, a second run, what the
+//! client sent, and the companies boards are named by.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use entity::{RunStatus, job_listing, job_listing_category, search_category};
 use jobs::collect::SilentProgress;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tests::boards::{serve_all, vars_for};
-use tests::mock_boards::MockBoards;
+use tests::mock_boards::{MockBoards, Reply};
 use tests::{Backend, TestApp, on_each_backend, spawn_app_with};
 
 pub async fn app_on(backend: Backend, mock: &MockBoards, extra: &[(&str, &str)]) -> TestApp {
@@ -216,9 +216,46 @@ async fn what_the_client_sends(backend: Backend) {
     );
 }
 
+/// Companies of the stored listings of `source`.
+async fn companies_of(app: &TestApp, source: &str) -> BTreeSet<String> {
+    job_listing::Entity::find()
+        .filter(job_listing::Column::Source.eq(source))
+        .all(&app.db)
+        .await
+        .expect("listings")
+        .into_iter()
+        .map(|l| l.company)
+        .collect()
+}
+
+async fn boards_name_their_companies(backend: Backend) {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve(
+        "/v1/boards/northwind",
+        Reply::fixture("greenhouse/board.json"),
+    );
+    let boards = tests::boards::COMPANY_BOARDS
+        .replace("lever:quarry-labs", "lever:quarry-labs=Quarry Robotics");
+    let app = app_on(backend, &mock, &[("COMPANY_BOARDS", &boards)]).await;
+    let summary = api::pipeline::run_once(&app.db, &app.config, &SilentProgress)
+        .await
+        .expect("run");
+    assert_eq!(summary.status, RunStatus::Succeeded, "{:?}", summary.errors);
+    // The posting without a company name takes the board's own name, asked once.
+    assert_eq!(
+        companies_of(&app, "greenhouse").await,
+        set(&["Northwind Labs"])
+    );
+    assert_eq!(mock.requests_to("/v1/boards/northwind").len(), 1);
+    // Lever names no company: the display name COMPANY_BOARDS gives, not "Quarry Labs".
+    assert_eq!(companies_of(&app, "lever").await, set(&["Quarry Robotics"]));
+}
+
 on_each_backend!(
     a_run_stores_each_listing_once_with_its_categories_and_a_rerun_inserts_nothing,
-    what_the_client_sends
+    what_the_client_sends,
+    boards_name_their_companies
 );
 
 async fn without_once_the_pipeline_repeats_every_interval_until_stopped(backend: Backend) {

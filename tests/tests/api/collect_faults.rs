@@ -419,3 +419,81 @@ async fn a_refused_connection_is_recorded_with_its_cause() {
         "the cause is kept: {message}"
     );
 }
+
+#[tokio::test]
+async fn a_host_failing_again_and_again_is_skipped_for_the_rest_of_the_run() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.serve("/api/remote-jobs", Reply::status(503, "busy"));
+    mock.serve(
+        "/api/remote-jobs?search=backend+developer&limit=50",
+        Reply::status(503, "busy"),
+    );
+    let app = app_on(Backend::Sqlite, &mock, &[("COLLECT_CONCURRENCY", "1")]).await;
+    let summary = run(&app).await;
+    assert_eq!(summary.status, RunStatus::Partial);
+    // 8 searches × 4 attempts without the breaker; 5 failed attempts open it.
+    assert_eq!(
+        mock.requests_to("/api/remote-jobs").len(),
+        5,
+        "nothing reaches the host once the breaker is open"
+    );
+    let errors = errors_of(&summary, "remotive");
+    assert_eq!(errors.len(), 1, "one error for the source: {errors:?}");
+    assert!(
+        errors[0].contains("skipped for the rest of the run")
+            && errors[0].contains("5 consecutive failed requests")
+            && errors[0].contains("503"),
+        "{errors:?}"
+    );
+    assert!(stored_from(&app, "arbeitnow").await > 0, "the others land");
+}
+
+#[tokio::test]
+async fn a_run_against_refused_connections_everywhere_ends_in_seconds() {
+    // A closed port per source: every host refuses, as on a machine without a network.
+    let mut ports = Vec::new();
+    for _ in jobs::sources::SourceName::ALL {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        ports.push(listener.local_addr().expect("addr").port());
+    }
+    let mock = MockBoards::start().await;
+    let app = tests::spawn_app_with(Backend::Sqlite, |vars| {
+        tests::boards::vars_for(&mock, vars);
+        // The sources' own pacing and backoff, not the fast test settings.
+        for k in [
+            "SOURCES_MIN_INTERVAL_MS",
+            "SOURCES_BACKOFF_BASE_MS",
+            "SOURCES_BACKOFF_MAX_SECONDS",
+            "SOURCES_TIMEOUT_SECONDS",
+        ] {
+            vars.remove(k);
+        }
+        let names: Vec<&str> = jobs::sources::SourceName::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        vars.insert("JOB_SOURCES".into(), names.join(","));
+        vars.insert("INDEED_API_KEY".into(), "test-key".into());
+        for (name, port) in jobs::sources::SourceName::ALL.iter().zip(&ports) {
+            vars.insert(name.base_url_var(), format!("http://127.0.0.1:{port}"));
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let summary = run(&app).await;
+    let took = started.elapsed();
+    // Remotive alone paces 31 s between requests and every source backs off for seconds:
+    // minutes without the breaker.
+    assert!(took < Duration::from_secs(30), "the run took {took:?}");
+    assert_eq!(summary.status, RunStatus::Failed);
+    for name in jobs::sources::SourceName::ALL {
+        let errors = errors_of(&summary, name.as_str());
+        assert_eq!(errors.len(), 1, "{name}: one error: {errors:?}");
+        assert!(
+            errors[0].to_lowercase().contains("connection refused"),
+            "{name}: the cause is named: {errors:?}"
+        );
+    }
+    assert!(mock.requests().is_empty(), "nothing reached the mock");
+}
