@@ -188,6 +188,18 @@ pub async fn list(
     Ok(query.all(db).await?)
 }
 
+/// How many categories assignments created (origin LLM or TITLE) since `since`.
+pub async fn created_by_assignment_since(
+    db: &DatabaseConnection,
+    since: chrono::DateTime<Utc>,
+) -> Result<u64> {
+    Ok(search_category::Entity::find()
+        .filter(search_category::Column::Origin.is_in([CategoryOrigin::Llm, CategoryOrigin::Title]))
+        .filter(search_category::Column::CreatedAt.gte(since))
+        .count(db)
+        .await?)
+}
+
 /// The category with this slug, active or not.
 pub async fn find(
     db: &DatabaseConnection,

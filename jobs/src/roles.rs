@@ -447,7 +447,6 @@ pub const ROLE_NOUNS: &[&str] = &[
 const LEVEL_WORDS: &[(&str, Level)] = &[
     ("intern", Level::Intern),
     ("internship", Level::Intern),
-    ("co-op", Level::Intern),
     ("coop", Level::Intern),
     ("student", Level::Intern),
     ("apprentice", Level::Entry),
@@ -687,9 +686,13 @@ impl TitleRole {
                 }
             })
             .or_else(|| {
-                (contains_phrase(&forward, &["new", "grad"])
-                    || contains_phrase(&forward, &["early", "career"]))
-                .then_some(Level::Entry)
+                if contains_phrase(&forward, &["co", "op"]) {
+                    Some(Level::Intern)
+                } else {
+                    (contains_phrase(&forward, &["new", "grad"])
+                        || contains_phrase(&forward, &["early", "career"]))
+                    .then_some(Level::Entry)
+                }
             });
         let manager = forward.iter().enumerate().any(|(i, w)| {
             MANAGER_WORDS.contains(w)

@@ -309,6 +309,11 @@ impl Config {
                     "ASSIGN_CREATE_CATEGORIES",
                     true,
                 )?,
+                max_new_per_day: parse(
+                    get("ASSIGN_MAX_NEW_CATEGORIES_PER_DAY"),
+                    "ASSIGN_MAX_NEW_CATEGORIES_PER_DAY",
+                    20u32,
+                )?,
             },
             warnings,
         })

@@ -41,6 +41,7 @@ fn bad_values_name_their_variable() {
         ("GRAPHQL_INTROSPECTION", "sometimes"),
         ("AUTO_MIGRATE", "maybe"),
         ("ASSIGN_CREATE_CATEGORIES", "perhaps"),
+        ("ASSIGN_MAX_NEW_CATEGORIES_PER_DAY", "lots"),
     ] {
         let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
         assert!(err.to_string().contains(k), "{err}");

@@ -21,13 +21,17 @@ pub(super) enum Created {
 }
 
 /// Reuses a category whose slug or name has the same canonical form; otherwise creates it
-/// with `origin`, the name first among its keywords and its search term.
+/// with `origin`, the name first among its keywords and its search term — unless
+/// assignments created `daily_limit` categories in the last 24 hours already (every new
+/// category is searched on every board in every run, so a flood of resumes must not make
+/// hundreds).
 pub(super) async fn create_or_reuse(
     db: &DatabaseConnection,
     slug: CategorySlug,
     name: String,
     keywords: Vec<String>,
     origin: CategoryOrigin,
+    daily_limit: u32,
 ) -> Result<Created> {
     let wanted = canonical_slug(slug.as_str());
     let all = catalog::list(db, true).await?;
@@ -43,6 +47,14 @@ pub(super) async fn create_or_reuse(
                 existing.slug
             ))
         });
+    }
+    let since = chrono::Utc::now() - chrono::Duration::hours(24);
+    if catalog::created_by_assignment_since(db, since).await? >= u64::from(daily_limit) {
+        tracing::warn!(%slug, daily_limit, "not creating a category: the daily limit is reached");
+        return Ok(Created::Refused(format!(
+            "{daily_limit} categories were created by assignments in the last 24 hours \
+             (ASSIGN_MAX_NEW_CATEGORIES_PER_DAY)"
+        )));
     }
     let mut keywords: Vec<String> = keywords
         .into_iter()

@@ -112,13 +112,15 @@ pub(super) enum LlmVerdict {
     Failed(LlmError),
 }
 
-/// Steps 2 and 3 (step 3 only when `create`). The error is the database's.
+/// Steps 2 and 3 (step 3 only when `create`, within `daily_limit` new categories a day).
+/// The error is the database's.
 pub(super) async fn ask_llm(
     db: &DatabaseConnection,
     llm: &dyn Llm,
     resume: &str,
     active: &[search_category::Model],
     create: bool,
+    daily_limit: u32,
 ) -> Result<LlmVerdict> {
     let slugs: Vec<String> = active.iter().map(|c| c.slug.to_string()).collect();
     let tool = choose_tool(&slugs);
@@ -180,7 +182,7 @@ pub(super) async fn ask_llm(
         .unwrap_or_else(|| slug.as_str().replace('_', " "));
     let keywords = string_list(&reply.input, "keywords", 10);
     Ok(
-        match create_or_reuse(db, slug, name, keywords, CategoryOrigin::Llm).await? {
+        match create_or_reuse(db, slug, name, keywords, CategoryOrigin::Llm, daily_limit).await? {
             Created::New(category_id) => LlmVerdict::Decided(Decision::Assigned {
                 category_id,
                 method: AssignmentMethod::LlmNew,

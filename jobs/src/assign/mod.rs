@@ -13,8 +13,7 @@
 //!    canonical form ([`canonical_slug`]: `ml_engineer` and `machine_learning_engineer` are the
 //!    same), then created with origin LLM — LLM_NEW (or LLM_EXISTING when it turned out to
 //!    exist).
-//! 4. **Title** ([`title`]): when the LLM is off or fails (or found nothing and may not
-//!    create), a role named by the resume's title (headline, else the most recent role) that
+//! 4. **Title** ([`title`]): when the LLM is off or fails, a role named by the resume's title (headline, else the most recent role) that
 //!    no active category's keywords cover gets a category of its own: the title cleaned of
 //!    seniority words, canonicalized against existing slugs like step 3, origin TITLE —
 //!    method TITLE. "Senior Data Engineer" makes (or reuses) `data_engineer`; "Registered
@@ -23,8 +22,9 @@
 //!    the configured default (`ASSIGN_DEFAULT_CATEGORY`) — FALLBACK, with the reason kept in
 //!    `category_error`. Only a resume whose role cannot be read ends here without a keyword.
 //!
-//! Steps 3 and 4 create categories; `ASSIGN_CREATE_CATEGORIES=false` turns both off (the
-//! LLM still picks among existing ones).
+//! Steps 3 and 4 create categories, at most `ASSIGN_MAX_NEW_CATEGORIES_PER_DAY` (20) in 24
+//! hours together; `ASSIGN_CREATE_CATEGORIES=false` turns both off (the LLM still picks
+//! among existing ones).
 //!
 //! - [`keyword`]: step 1, keywords in the headline.
 //! - [`llm`]: steps 2 and 3, the prompts, tools and dialogue with the LLM.
@@ -78,6 +78,9 @@ pub struct AssignConfig {
     pub default_category: String,
     /// `ASSIGN_CREATE_CATEGORIES`: whether assignment may create categories (steps 3 and 4).
     pub create_categories: bool,
+    /// `ASSIGN_MAX_NEW_CATEGORIES_PER_DAY`: how many categories steps 3 and 4 may create in
+    /// 24 hours, together.
+    pub max_new_per_day: u32,
 }
 
 impl Default for AssignConfig {
@@ -85,6 +88,7 @@ impl Default for AssignConfig {
         Self {
             default_category: "software_engineer".into(),
             create_categories: true,
+            max_new_per_day: 20,
         }
     }
 }
@@ -109,7 +113,16 @@ pub async fn decide(
     let reason = match llm {
         None => "the LLM is disabled (BEDROCK_LLM_ENABLED=false)".to_owned(),
         Some(llm) => {
-            match llm::ask_llm(db, llm, resume, &categories, config.create_categories).await? {
+            let verdict = llm::ask_llm(
+                db,
+                llm,
+                resume,
+                &categories,
+                config.create_categories,
+                config.max_new_per_day,
+            )
+            .await?;
+            match verdict {
                 LlmVerdict::Decided(decision) => return Ok(decision),
                 LlmVerdict::NoneFits => "the LLM found no fitting category and \
                                          ASSIGN_CREATE_CATEGORIES is off"
@@ -121,11 +134,16 @@ pub async fn decide(
             }
         }
     };
-    if config.create_categories
-        && let Some(decision) = title::assign_by_title(db, resume, &categories).await?
-    {
-        tracing::info!(reason, "category assigned from the resume's title");
-        return Ok(decision);
+    let mut reason = reason;
+    if config.create_categories {
+        match title::assign_by_title(db, resume, &categories, config.max_new_per_day).await? {
+            title::ByTitle::Decided(decision) => {
+                tracing::info!(reason, "category assigned from the resume's title");
+                return Ok(decision);
+            }
+            title::ByTitle::Refused(why) => reason = format!("{reason}; {why}"),
+            title::ByTitle::NoRole => {}
+        }
     }
     Ok(fallback(&keywords, &categories, config, reason))
 }

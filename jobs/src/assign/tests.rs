@@ -130,7 +130,7 @@ fn long_proposals_are_cut_on_a_word_boundary() {
 
 #[test]
 fn titles_become_categories_cleaned_of_seniority() {
-    let table: [(&str, Option<(&str, &str)>); 9] = [
+    let table: [(&str, Option<(&str, &str)>); 13] = [
         (
             "Jane Roe\nSenior Data Engineer\n\nSpark, Airflow.",
             Some(("data_engineer", "Data Engineer")),
@@ -163,8 +163,15 @@ fn titles_become_categories_cleaned_of_seniority() {
             None,
         ),
         ("Curriculum Vitae\nChris Doe\n", None),
-        // Seniority only.
+        // Seniority only, a bare role noun, or no title at all.
         ("Kim Park\nSenior Lead\n", None),
+        ("Kim Park\nStaff Engineer\n", None),
+        ("Kim Park\nHead of Engineering\n", None),
+        ("Kim Park\nBuy Cheap Watches Online Now Agent\n", None),
+        (
+            "Kim Park\nAspiring Data Engineer\n",
+            Some(("data_engineer", "Data Engineer")),
+        ),
     ];
     for (resume, expected) in table {
         let got = title_category(resume);

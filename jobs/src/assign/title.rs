@@ -1,7 +1,10 @@
 //! Step 4 of assignment, with the LLM off or failing: the role the resume's title names
 //! (its headline, else its most recent role) gets a category of its own when no active
 //! category's keywords cover it — the title cleaned of seniority words, canonicalized against
-//! existing slugs as the LLM's proposals are, origin TITLE, method TITLE.
+//! existing slugs as the LLM's proposals are, origin TITLE, method TITLE. The name is a
+//! title, not free text: at most four words of letters, seniority and filler dropped, never a
+//! bare "Engineer" or "Manager"; and assignments create at most
+//! `ASSIGN_MAX_NEW_CATEGORIES_PER_DAY` categories a day.
 
 use entity::{AssignmentMethod, CategoryOrigin, CategorySlug, search_category};
 use sea_orm::DatabaseConnection;
@@ -28,6 +31,54 @@ const DROPPED: &[&str] = &[
     "freelance",
     "sr.",
     "jr.",
+    "aspiring",
+    "experienced",
+    "seasoned",
+    "passionate",
+    "motivated",
+    "future",
+    "expert",
+];
+
+/// Words a category's name does not start with once seniority is gone ("Head of
+/// Engineering").
+const LEADING: &[&str] = &[
+    "of", "the", "and", "a", "an", "for", "in", "at", "to", "with", "&",
+];
+
+/// Role nouns too broad to be a category alone ("Staff Engineer" names no field).
+const TOO_BROAD: &[&str] = &[
+    "engineer",
+    "developer",
+    "programmer",
+    "manager",
+    "analyst",
+    "consultant",
+    "specialist",
+    "associate",
+    "director",
+    "officer",
+    "assistant",
+    "coordinator",
+    "administrator",
+    "architect",
+    "scientist",
+    "researcher",
+    "designer",
+    "representative",
+    "agent",
+    "advisor",
+    "adviser",
+    "technician",
+    "technologist",
+    "operator",
+    "worker",
+    "owner",
+    "supervisor",
+    "intern",
+    "student",
+    "lead",
+    "professional",
 ];
 
 /// The category a resume's title asks for.
@@ -46,7 +97,7 @@ pub fn title_category(resume: &str) -> Option<TitleCategory> {
     let title = roles::resume_titles(resume).into_iter().next()?;
     // "Software Engineer, Backend" is a software engineer's category.
     let main = title.split(',').next().unwrap_or(&title);
-    let kept: Vec<String> = main
+    let mut kept: Vec<String> = main
         .split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '+' && c != '#'))
         .filter(|w| !w.is_empty())
@@ -56,12 +107,29 @@ pub fn title_category(resume: &str) -> Option<TitleCategory> {
         })
         .map(display_word)
         .collect();
-    if kept.is_empty() || kept.len() > 5 {
+    while kept
+        .first()
+        .is_some_and(|w| LEADING.contains(&w.to_lowercase().as_str()))
+    {
+        kept.remove(0);
+    }
+    // A name of at most four words of letters (and the & + # . - of "C++", "R&D"): a title,
+    // not a sentence, a link or an advertisement.
+    let plain = |w: &String| {
+        w.chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '&' | '+' | '#' | '.' | '-'))
+    };
+    if kept.is_empty() || kept.len() > 4 || !kept.iter().all(plain) {
         return None;
     }
     let name = kept.join(" ");
     let role = TitleRole::read(&name);
     if !role.names_a_role() {
+        return None;
+    }
+    if let [only] = role.words.as_slice()
+        && TOO_BROAD.contains(&only.as_str())
+    {
         return None;
     }
     let slug = clean_slug(&name)?;
@@ -103,52 +171,77 @@ fn display_word(word: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Whether an active category's keyword phrase occurs in `name` (whole words, plurals aside).
-fn covered(name: &str, categories: &[search_category::Model]) -> bool {
+/// The active categories one of whose keyword phrases occurs in `name` (whole words,
+/// plurals aside).
+fn covering(name: &str, categories: &[search_category::Model]) -> Vec<i64> {
     let have: Vec<String> = words(name).iter().map(|w| singular(w).to_owned()).collect();
-    categories.iter().filter(|c| c.is_active).any(|c| {
-        c.keywords.0.iter().any(|k| {
-            let phrase: Vec<String> = words(k).iter().map(|w| singular(w).to_owned()).collect();
-            !phrase.is_empty() && have.windows(phrase.len()).any(|w| w == phrase.as_slice())
+    categories
+        .iter()
+        .filter(|c| c.is_active)
+        .filter(|c| {
+            c.keywords.0.iter().any(|k| {
+                let phrase: Vec<String> = words(k).iter().map(|w| singular(w).to_owned()).collect();
+                !phrase.is_empty() && have.windows(phrase.len()).any(|w| w == phrase.as_slice())
+            })
         })
-    })
+        .map(|c| c.id)
+        .collect()
 }
 
-/// Step 4; `None` to go on to the fallback (no role read, a role a category covers, or a
-/// retired category of the same role).
+/// What step 4 came to.
+#[derive(Debug)]
+pub(super) enum ByTitle {
+    Decided(Decision),
+    /// No role to read, or one several categories cover: on to the fallback.
+    NoRole,
+    /// A role, but no category for it, and why (a retired category of the same role, the
+    /// daily limit): on to the fallback with the reason.
+    Refused(String),
+}
+
+/// Step 4; see the module docs. A title one active category covers is assigned to it
+/// (KEYWORD: its keywords name the role, though the headline alone did not decide).
 pub(super) async fn assign_by_title(
     db: &DatabaseConnection,
     resume: &str,
     categories: &[search_category::Model],
-) -> Result<Option<Decision>> {
+    daily_limit: u32,
+) -> Result<ByTitle> {
     let Some(wanted) = title_category(resume) else {
-        return Ok(None);
+        return Ok(ByTitle::NoRole);
     };
-    if covered(&wanted.name, categories) {
-        return Ok(None);
+    match covering(&wanted.name, categories).as_slice() {
+        [] => {}
+        [category_id] => {
+            return Ok(ByTitle::Decided(Decision::Assigned {
+                category_id: *category_id,
+                method: AssignmentMethod::Keyword,
+                note: None,
+            }));
+        }
+        _ => return Ok(ByTitle::NoRole),
     }
     let slug = wanted.slug.clone();
-    Ok(
-        match create_or_reuse(
-            db,
-            slug,
-            wanted.name,
-            wanted.keywords,
-            CategoryOrigin::Title,
-        )
-        .await?
-        {
-            Created::New(category_id) | Created::Existing(category_id) => {
-                Some(Decision::Assigned {
-                    category_id,
-                    method: AssignmentMethod::Title,
-                    note: None,
-                })
-            }
-            Created::Refused(why) => {
-                tracing::info!(slug = %wanted.slug, why, "no category from the resume's title");
-                None
-            }
-        },
+    let created = create_or_reuse(
+        db,
+        slug,
+        wanted.name,
+        wanted.keywords,
+        CategoryOrigin::Title,
+        daily_limit,
     )
+    .await?;
+    Ok(match created {
+        Created::New(category_id) | Created::Existing(category_id) => {
+            ByTitle::Decided(Decision::Assigned {
+                category_id,
+                method: AssignmentMethod::Title,
+                note: None,
+            })
+        }
+        Created::Refused(why) => {
+            tracing::info!(slug = %wanted.slug, why, "no category from the resume's title");
+            ByTitle::Refused(format!("no category was created from the title: {why}"))
+        }
+    })
 }

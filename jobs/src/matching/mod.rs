@@ -66,6 +66,8 @@ const CORPUS_MIN_LISTINGS: usize = 200;
 const CORPUS_MAX_AGE: Duration = Duration::from_secs(600);
 /// Categories whose statistics are kept in memory at once.
 const CORPUS_CATEGORIES: usize = 32;
+/// Weighed listings kept per category (about 10 KB each); the cache starts over when full.
+const WEIGHED_LISTINGS: usize = 4_000;
 /// Scores written per statement.
 const WRITE_BATCH: usize = 50;
 
@@ -90,7 +92,8 @@ impl Default for MatchConfig {
 /// The keyword scorer's per-category preparation, reused for ten minutes per process: the
 /// term statistics over the category's recent listings, and each listing read and weighed
 /// by them (keyed by id and a fingerprint of its text, so an updated description is read
-/// again). At most [`CORPUS_CATEGORIES`] categories are held; the oldest goes first.
+/// again). At most [`CORPUS_CATEGORIES`] categories are held, the oldest going first, each
+/// with at most [`WEIGHED_LISTINGS`] listings; expired ones are dropped on the next look-up.
 #[derive(Debug, Default)]
 pub struct CorpusCache {
     categories: Mutex<HashMap<i64, Arc<CategoryStats>>>,
@@ -125,6 +128,9 @@ impl CategoryStats {
         }
         let listing = Arc::new(keyword::Listing::new(&self.corpus, title, description));
         if let Ok(mut cached) = self.listings.lock() {
+            if cached.len() >= WEIGHED_LISTINGS {
+                cached.clear();
+            }
             cached.insert(id, (fingerprint, listing.clone()));
         }
         listing
@@ -132,17 +138,21 @@ impl CategoryStats {
 }
 
 impl CorpusCache {
-    /// The statistics of `category_id`, counted over its most recent stored listings.
+    /// The statistics of `category_id`, counted over its most recent stored listings. The
+    /// map is locked only to look up and to insert: a rebuild (two reads and the counting,
+    /// on a blocking thread) holds up no other category. Two callers may rebuild the same
+    /// category at once; the later one's stays.
     pub async fn get(
         &self,
         db: &DatabaseConnection,
         category_id: i64,
     ) -> Result<Arc<CategoryStats>> {
-        let mut categories = self.categories.lock().await;
-        if let Some(stats) = categories.get(&category_id)
-            && stats.built.elapsed() < CORPUS_MAX_AGE
         {
-            return Ok(stats.clone());
+            let mut categories = self.categories.lock().await;
+            categories.retain(|_, s| s.built.elapsed() < CORPUS_MAX_AGE);
+            if let Some(stats) = categories.get(&category_id) {
+                return Ok(stats.clone());
+            }
         }
         let mut rows =
             crate::listings::recent_texts(db, Some(category_id), CORPUS_LISTINGS).await?;
@@ -152,11 +162,16 @@ impl CorpusCache {
             rows.extend(more.into_iter().filter(|r| !ids.contains(&r.0)));
             rows.truncate(CORPUS_MIN_LISTINGS);
         }
-        let corpus = Corpus::from_listings(
-            rows.iter()
-                .map(|(_, t, d)| (t.as_str(), d.as_deref().unwrap_or(""))),
-        );
+        let corpus = tokio::task::spawn_blocking(move || {
+            Corpus::from_listings(
+                rows.iter()
+                    .map(|(_, t, d)| (t.as_str(), d.as_deref().unwrap_or(""))),
+            )
+        })
+        .await
+        .map_err(|e| crate::Error::Unexpected(format!("counting term statistics failed: {e}")))?;
         let stats = Arc::new(CategoryStats::new(corpus));
+        let mut categories = self.categories.lock().await;
         if categories.len() >= CORPUS_CATEGORIES
             && !categories.contains_key(&category_id)
             && let Some(oldest) = categories
@@ -408,4 +423,24 @@ async fn write(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighed_listings_are_reused_until_their_text_changes() {
+        let stats = CategoryStats::new(Corpus::from_listings([
+            ("Data Engineer", "Spark and Kafka pipelines."),
+            ("iOS Engineer", "Swift and SwiftUI."),
+        ]));
+        let a = stats.listing(1, "Data Engineer", "Spark and Kafka pipelines.");
+        let b = stats.listing(1, "Data Engineer", "Spark and Kafka pipelines.");
+        assert!(Arc::ptr_eq(&a, &b), "the same text is read once");
+        let c = stats.listing(1, "Data Engineer", "Spark, Kafka and Airflow pipelines.");
+        assert!(!Arc::ptr_eq(&a, &c), "an updated description is read again");
+        let d = stats.listing(2, "Data Engineer", "Spark and Kafka pipelines.");
+        assert!(!Arc::ptr_eq(&a, &d), "another listing is another entry");
+    }
 }

@@ -119,6 +119,29 @@ Licensed RN (California), BLS, ACLS.";
 const NO_ROLE: &str = "Curriculum Vitae\nChris Doe\n\nI enjoy solving problems and learning \
 new things; I have worked on many projects with Python and SQL and want my next challenge.";
 
+async fn assignments_create_few_categories_a_day(backend: Backend) {
+    let app = spawn_app_with(backend, |vars| {
+        vars.insert("ASSIGN_MAX_NEW_CATEGORIES_PER_DAY".into(), "1".into());
+    })
+    .await;
+    let token = app.register("maria@example.com").await;
+    app.data(SAVE, json!({ "t": NURSE }), Some(&token)).await;
+    assert_eq!(settled(&app, &token).await["method"], "TITLE");
+    let token = app.register("jane@example.com").await;
+    app.data(SAVE, json!({ "t": DATA_ENGINEER }), Some(&token))
+        .await;
+    let a = settled(&app, &token).await;
+    assert_eq!(a["method"], "FALLBACK", "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ASSIGN_MAX_NEW_CATEGORIES_PER_DAY"),
+        "{a}"
+    );
+    app.stop().await.expect("stops");
+}
+
 async fn creating_categories_can_be_turned_off(backend: Backend) {
     let app = spawn_app_with(backend, |vars| {
         vars.insert("ASSIGN_CREATE_CATEGORIES".into(), "false".into());
@@ -362,6 +385,7 @@ async fn the_llm_chooses_or_proposes_and_failures_fall_back(backend: Backend) {
 on_each_backend!(
     keywords_assign_without_the_llm,
     creating_categories_can_be_turned_off,
+    assignments_create_few_categories_a_day,
     bad_resumes_are_rejected_and_nothing_is_stored,
     a_resume_saved_twice_quickly_ends_with_the_newest,
     the_llm_chooses_or_proposes_and_failures_fall_back,

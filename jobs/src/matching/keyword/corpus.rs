@@ -1,7 +1,9 @@
 //! Term statistics over stored listings: how many listings hold each word and word pair
 //! (BM25's inverse document frequency: words most listings share weigh near nothing), and
 //! how many hold each sentence (a sentence three listings share verbatim — a company blurb,
-//! a benefits line, an equal-opportunity statement — is boilerplate).
+//! a benefits line, an equal-opportunity statement — is boilerplate). Sentences are counted
+//! once per title, so one opening posted for three locations does not make its own
+//! description boilerplate.
 
 use super::listing::{Parsed, parse};
 use super::terms::{IdMap, IdSet, TermId};
@@ -16,6 +18,7 @@ pub struct Corpus {
     pub documents: u32,
     terms: IdMap<u32>,
     sentences: IdMap<u32>,
+    titles: IdSet,
 }
 
 impl Corpus {
@@ -37,6 +40,9 @@ impl Corpus {
             if seen.insert(o.id) {
                 *self.terms.entry(o.id).or_default() += 1;
             }
+        }
+        if !self.titles.insert(parsed.title_id) {
+            return;
         }
         let mut sentences = IdSet::default();
         for s in &parsed.sentences {

@@ -3,7 +3,7 @@
 //! sentences (a sentence many listings share is boilerplate), its terms weighted by the
 //! corpus, its role and level, and its hard requirements.
 
-use crate::roles::{Level, TitleRole};
+use crate::roles::{Level, SPECIALTIES, TitleRole};
 
 use super::corpus::Corpus;
 use super::lexicon_ids;
@@ -191,11 +191,23 @@ fn heading(line: &str) -> Option<(Section, usize)> {
         return None;
     }
     let body = trimmed.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '\'');
-    // "Requirements: 5+ years of Go" is a heading with its first item on the same line.
+    // "Requirements: 5+ years of Go" is a heading with its first item on the same line; a
+    // phrase that only begins a line ("Experience with Kubernetes") is no heading, except
+    // those a name follows ("About Northwind", "Why join Acme?").
     let colon = line.find(':');
     for (phrase, section) in HEADINGS {
+        let named = matches!(
+            *phrase,
+            "about" | "life at" | "why join" | "why work" | "why us"
+        );
         if let Some(rest) = body.strip_prefix(phrase)
-            && (rest.is_empty() || rest.starts_with([' ', ':', '?', '!', '(', '-']))
+            && (rest.is_empty()
+                || rest.starts_with([':', '?', '!'])
+                || rest.trim_start().starts_with(':')
+                || (named
+                    && rest.starts_with(' ')
+                    && !line.contains(". ")
+                    && !rest.chars().any(|c| c.is_ascii_digit())))
         {
             let after = match colon {
                 Some(at)
@@ -228,6 +240,8 @@ pub(super) struct Occurrence {
 #[derive(Debug, Clone)]
 pub(super) struct Parsed {
     pub title: TitleRole,
+    /// The title's id: the same opening posted for several locations is counted once.
+    pub title_id: TermId,
     pub occurrences: Vec<Occurrence>,
     /// Each sentence's fingerprint (0 for sentences too short to be telling).
     pub sentences: Vec<TermId>,
@@ -248,6 +262,7 @@ pub(super) fn parse(title: &str, description: &str) -> Parsed {
     let lexicon = lexicon_ids();
     let mut parsed = Parsed {
         title: TitleRole::read(title),
+        title_id: super::terms::hash_word(&title.trim().to_lowercase()),
         occurrences: Vec::with_capacity(description.len() / 4),
         sentences: Vec::new(),
         skills: Vec::new(),
@@ -311,8 +326,12 @@ fn read_sentence(
     if optional && section == Section::Requirements {
         weight = Section::Nice.weight();
     }
-    let benefits = words.iter().any(|w| benefit_word(w));
-    if words.iter().any(|w| equality_word(w)) && !is_title {
+    // Benefits or equal-opportunity text wherever it stands: two of its words ("race
+    // conditions" alone is an engineer's phrase), or one outside the role and requirements.
+    let own = matches!(section, Section::Role | Section::Requirements);
+    let marked = |count: usize| count >= 2 || (count == 1 && !own);
+    let benefits = marked(words.iter().filter(|w| benefit_word(w)).count());
+    if marked(words.iter().filter(|w| equality_word(w)).count()) && !is_title {
         weight = weight.min(Section::Equality.weight());
     } else if benefits && !is_title {
         weight = weight.min(0.3);
@@ -381,8 +400,16 @@ fn read_sentence(
         Section::Intro | Section::Role | Section::Requirements
     ) && !benefits;
     if stating && accepting(&words) {
+        // Only a neighbour of the listing's own family: "you'll talk to backend engineers"
+        // on a frontend opening welcomes no backend engineer.
+        let families: Vec<&str> = parsed
+            .title
+            .specialties
+            .iter()
+            .map(|i| SPECIALTIES[*i].family)
+            .collect();
         for s in TitleRole::read(sentence).specialties {
-            if !parsed.accepts.contains(&s) {
+            if families.contains(&SPECIALTIES[s].family) && !parsed.accepts.contains(&s) {
                 parsed.accepts.push(s);
             }
         }
@@ -398,33 +425,31 @@ fn read_sentence(
                 parsed.blockers.push(requirement);
             }
         }
-        if !optional && let Some(years) = years_in(&words) {
+        // Years asked of the applicant, not "founded 12 years ago".
+        let about_experience = own || words.contains(&"experience");
+        if !optional
+            && about_experience
+            && let Some(years) = years_in(&words)
+        {
             parsed.years = Some(parsed.years.map_or(years, |y| y.max(years)));
         }
     }
 }
 
-/// Words that open an opening to a neighbouring role ("data engineers are encouraged to
-/// apply", "we're excited to hear from iOS engineers").
+/// Phrases that open an opening to a neighbouring role ("data engineers are encouraged to
+/// apply", "we'd love to hear from iOS engineers", "if you're a frontend engineer").
 fn accepting(words: &[&str]) -> bool {
-    words.iter().any(|w| {
-        matches!(
-            *w,
-            "welcome"
-                | "encouraged"
-                | "encourage"
-                | "excited"
-                | "consider"
-                | "background"
-                | "hear"
-                | "talk"
-        )
-    }) || words.windows(2).any(|w| {
-        matches!(
-            (w[0], w[1]),
-            ("open", "to") | ("coming", "from") | ("come", "from") | ("if", "you're")
-        )
-    })
+    let has = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    has("encouraged", "to")
+        || has("welcome", "to")
+        || has("hear", "from")
+        || has("open", "to")
+        || has("coming", "from")
+        || has("come", "from")
+        || has("if", "you're")
+        || has("also", "consider")
+        || has("talk", "to")
+        || has("background", "welcome")
 }
 
 fn note_skill(parsed: &mut Parsed, skill: &'static str, id: TermId, weight: f32) {
@@ -539,10 +564,13 @@ impl Listing {
             terms.push((id, w));
         }
 
+        // "go", "c" and "r" are skills only among other skills ("go-live", "R&D", "C-suite").
+        let technical = parsed.skills.iter().filter(|(s, ..)| s.len() > 2).count() >= 3;
         let mut skills: Vec<(&'static str, TermId, f32)> = parsed
             .skills
             .iter()
             .filter(|(.., w)| *w >= Section::Nice.weight())
+            .filter(|(s, ..)| s.len() > 2 || technical)
             .map(|(s, id, w)| (*s, *id, *w * corpus.idf(*id).max(0.1)))
             .collect();
         skills.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(b.0)));
@@ -629,6 +657,16 @@ mod tests {
         assert_eq!(
             heading("We build payment rails for small businesses."),
             None
+        );
+        assert_eq!(heading("Experience with Kubernetes"), None);
+        assert_eq!(heading("About 20% travel"), None);
+        assert_eq!(
+            heading("About Northwind").map(|h| h.0),
+            Some(Section::About)
+        );
+        assert_eq!(
+            heading("Why join Acme?").map(|h| h.0),
+            Some(Section::Benefits)
         );
     }
 

@@ -16,15 +16,18 @@
 //! 2. **Role** ([`crate::roles`]): the listing's title against the resume's titles (headline
 //!    and past roles, most recent first, each older one worth 10% less): 1 for the same
 //!    specialty or the same words, 0.55 for a neighbour of the same family (analytics
-//!    engineer for data engineer), 0.75 between a generic software engineer and a
-//!    development specialty, near 0 across families; for titles the table does not know
-//!    (nurse, accountant) the share of the title's words the resume's title has, the head
-//!    noun 0.4 and its qualifiers 0.6. A people-manager opening for someone who never
-//!    managed halves it; an individual-contributor opening for a current manager takes 60%.
+//!    engineer for data engineer), 0.9 for a neighbour the listing says it welcomes; a
+//!    generic "software engineer" opening 0.85 for a development specialist and a generic
+//!    resume 0.5 for a development opening, 0.3 between the generic and other specialties,
+//!    0.05 across families; for titles the table does not know (nurse, accountant) the share
+//!    of the title's words the resume's title has, the head noun 0.4 and its qualifiers 0.6
+//!    (halved when only one side is a known specialty). A people-manager opening for
+//!    someone who never managed halves it; an individual-contributor opening for a current
+//!    manager keeps 60%.
 //! 3. **Fit** = 0.6 × role + 0.4 × min(1, coverage / [`FULL_COVERAGE`]); score = 100 × fit.
-//! 4. **Level** both ways (intern … principal, from title words, required years and "new
-//!    grad" in the listing; from titles, enrollment and years in the resume): one level off
-//!    takes 8%; two or more cap the score at 25.
+//! 4. **Level** both ways (intern … principal; from the listing's title words, else its
+//!    required years as a floor; from the resume's current title, else enrollment, "new
+//!    grad" or its years): one level off takes 8%; two or more cap the score at 25.
 //! 5. **Hard requirements** ([`requirements`]) the listing states as required and the resume
 //!    does not show — a security clearance, a language at a level, a PhD, current
 //!    enrollment, a licence — cap the score at 25. Requirements the resume meets raise

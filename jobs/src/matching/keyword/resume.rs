@@ -84,9 +84,13 @@ impl Resume {
         let years = years_stated(&lines, current_year);
         let all: Vec<&str> = lines.iter().flatten().copied().collect();
         let says = |a: &str, b: &str| all.windows(2).any(|w| w[0] == a && w[1] == b);
-        let level = if shown.student {
+        // The current title first: a senior engineer in a part-time master's is a senior.
+        let titled = titles.first().and_then(|t| t.level);
+        let level = if let Some(level) = titled.filter(|l| *l > Level::Entry) {
+            Some(level)
+        } else if shown.student {
             Some(Level::Intern)
-        } else if let Some(level) = titles.first().and_then(|t| t.level) {
+        } else if let Some(level) = titled {
             Some(level.max(Level::Entry))
         } else if says("new", "grad") || says("recent", "graduate") || says("entry", "level") {
             Some(Level::Entry)
@@ -128,9 +132,8 @@ fn years_stated(lines: &[Vec<&str>], current_year: i32) -> Option<u32> {
             }
         }
         if words.iter().any(|w| EDUCATION.contains(w))
-            || words
-                .iter()
-                .any(|w| matches!(*w, "intern" | "internship" | "co-op"))
+            || words.iter().any(|w| matches!(*w, "intern" | "internship"))
+            || words.windows(2).any(|w| w == ["co", "op"])
         {
             continue;
         }

@@ -60,8 +60,8 @@ pub fn id_set(words: &[&str]) -> IdSet {
     words.iter().map(|w| hash_word(stem(w))).collect()
 }
 
-/// The singular of a word (`pipelines` → `pipeline`, `policies` → `policy`), leaving short
-/// words and `-ss`/`-us`/`-is` endings alone.
+/// A word without its plural `s` (`pipelines` → `pipeline`; `policies` → `policie`, the same
+/// on both sides), leaving short words, dotted words and `-ss`/`-us`/`-is` endings alone.
 pub fn stem(word: &str) -> &str {
     crate::roles::singular(word)
 }
