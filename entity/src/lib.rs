@@ -4,7 +4,7 @@
 //!   by parsing, and the small JSON-column types (`StringList`, `RunErrors`).
 //! - [`enums`]: the closed sets stored as short strings (roles, statuses, methods, origins).
 //! - one module per table: [`search_category`], [`job_listing`], [`job_listing_category`],
-//!   [`user`], [`user_job_match`], [`pipeline_run`].
+//!   [`user`], [`user_job_match`], [`pipeline_run`], [`source_health`].
 //!
 //! Every table works on both Postgres and SQLite: enums are text, lists are JSON, times are
 //! timestamps with time zone.
@@ -15,6 +15,7 @@ pub mod job_listing;
 pub mod job_listing_category;
 pub mod pipeline_run;
 pub mod search_category;
+pub mod source_health;
 pub mod user;
 pub mod user_job_match;
 

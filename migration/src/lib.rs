@@ -10,6 +10,7 @@ mod m20261126_000001_create_core_tables;
 mod m20261126_000002_limit_active_runs;
 mod m20261126_000003_create_scheduler_slots;
 mod m20261201_000004_track_run_liveness;
+mod m20261202_000005_create_source_health;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_limit_active_runs::Migration),
             Box::new(m20261126_000003_create_scheduler_slots::Migration),
             Box::new(m20261201_000004_track_run_liveness::Migration),
+            Box::new(m20261202_000005_create_source_health::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@
 //! - [`cursor`]: the opaque keyset cursors of both lists.
 //! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` and the `pipelineRunProgress`
 //!   subscription — collector runs for admins.
+//! - [`health`]: `sourceHealth` — how each job source has fared across runs, for admins.
 //! - [`limits`]: every operation measured (tokens, aliases, depth, cost, sign-ins) before it
 //!   is validated or run.
 //!
@@ -21,6 +22,7 @@ pub mod accounts;
 pub mod categories;
 pub mod context;
 pub mod cursor;
+pub mod health;
 pub mod limits;
 pub mod listings;
 pub mod matches;
@@ -41,6 +43,7 @@ pub struct QueryRoot(
     matches::MatchQuery,
     listings::ListingQuery,
     runs::RunQuery,
+    health::HealthQuery,
 );
 
 /// Everything a client can change.

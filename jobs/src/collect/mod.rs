@@ -5,9 +5,11 @@
 //! - [`dedup`]: merging listings by normalized (title, company).
 //! - [`store`]: chunked `INSERT … ON CONFLICT DO NOTHING` of listings and links.
 //! - [`import`]: JobSpy CSV / JSON Lines exports through the same dedup and upsert.
+//! - [`health`]: how each source fared across runs, and which ones a run skips.
 //! - [`run`]: the run itself, with a [`Progress`] observer for terminals.
 
 pub mod dedup;
+pub mod health;
 pub mod import;
 pub mod lease;
 pub mod run;

@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::dedup::Deduper;
+use super::health;
 use super::lease::Lease;
 use super::runs::{self, Counters};
 use super::store;
@@ -125,6 +126,16 @@ pub async fn collect(
     progress: &dyn Progress,
 ) -> Result<RunSummary> {
     let run_id = lease.id;
+    // Sources that are down wait out their backoff (see `health`).
+    let skipped = health::not_due(db, Utc::now()).await?;
+    if !skipped.is_empty() {
+        tracing::info!(
+            ?skipped,
+            "sources down and backing off: not tried in this run"
+        );
+    }
+    let due = sources.without(&skipped);
+    let sources = &due;
     let categories = catalog::list(db, false).await?;
     let history = runs::mark_running(
         db,
@@ -219,6 +230,7 @@ pub async fn collect(
         });
     }
     state.collapse_open_circuits();
+    health::record(db, &state.tried(), config.down_after_runs, Utc::now()).await?;
     let status = state.final_status(sources);
     Ok(RunSummary {
         run_id,
@@ -298,6 +310,23 @@ impl RunState {
             }
             Err(failure) => self.failed(outcome.source, None, failure),
         }
+    }
+
+    /// What each source that was tried did in this attempt, for `source_health`.
+    fn tried(&self) -> Vec<health::Tried> {
+        self.per_source
+            .iter()
+            .map(|(source, stats)| health::Tried {
+                source: source.as_str().to_owned(),
+                fetched: stats.fetched,
+                errors: stats.errors,
+                last_error: self.errors[self.carried.min(self.errors.len())..]
+                    .iter()
+                    .rev()
+                    .find(|e| e.source == source.as_str())
+                    .map(|e| e.message.clone()),
+            })
+            .collect()
     }
 
     /// FAILED when no source delivered anything and something failed; PARTIAL with errors.

@@ -205,6 +205,9 @@ pub struct SourcesConfig {
     /// `SOURCES_BREAKER_FAILURES`: consecutive failed requests to a host after which it is
     /// skipped for the rest of the run (0: never).
     pub breaker_failures: usize,
+    /// `SOURCE_DOWN_AFTER_RUNS`: failed runs in a row after which a source is down and backs
+    /// off (0: never).
+    pub down_after_runs: u32,
 }
 
 impl Default for SourcesConfig {
@@ -232,6 +235,7 @@ impl Default for SourcesConfig {
                 env!("CARGO_PKG_VERSION")
             ),
             breaker_failures: 5,
+            down_after_runs: 3,
         }
     }
 }
@@ -334,6 +338,9 @@ impl SourcesConfig {
         }
         if let Some(n) = num("SOURCES_BREAKER_FAILURES")? {
             c.breaker_failures = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = num("SOURCE_DOWN_AFTER_RUNS")? {
+            c.down_after_runs = u32::try_from(n).unwrap_or(u32::MAX);
         }
         Ok(c)
     }

@@ -101,6 +101,23 @@ impl SourceSet {
     }
 }
 
+impl SourceSet {
+    /// The same set without the sources named in `skipped` (down and backing off).
+    pub fn without(&self, skipped: &[String]) -> SourceSet {
+        let kept = |s: &Arc<dyn JobSource>| !skipped.iter().any(|n| n == s.name().as_str());
+        SourceSet {
+            search: self.search.iter().filter(|s| kept(s)).cloned().collect(),
+            boards: self
+                .boards
+                .iter()
+                .filter(|(s, _)| kept(s))
+                .cloned()
+                .collect(),
+            unavailable: self.unavailable.clone(),
+        }
+    }
+}
+
 /// A source whose listings come out cleaned — the one boundary where board text enters — and
 /// named: a board's listings whose company is only the board token made readable take the
 /// display name `COMPANY_BOARDS` gives the board.

@@ -497,3 +497,95 @@ async fn a_run_against_refused_connections_everywhere_ends_in_seconds() {
     }
     assert!(mock.requests().is_empty(), "nothing reached the mock");
 }
+
+async fn source_health(app: &TestApp, admin: &str) -> Vec<serde_json::Value> {
+    let data = app
+        .data(
+            "{ sourceHealth { source state consecutiveFailedRuns listingsLastRun lastError lastSuccessAt nextAttemptAt } }",
+            serde_json::json!({}),
+            Some(admin),
+        )
+        .await;
+    data["sourceHealth"].as_array().expect("rows").clone()
+}
+
+#[tokio::test]
+async fn a_source_failing_run_after_run_goes_down_backs_off_and_comes_back() {
+    let mock = MockBoards::start().await;
+    serve_all(&mock);
+    mock.script(
+        "/api",
+        vec![Reply::status(503, "down"), Reply::status(503, "down")],
+    );
+    let app = app_on(
+        Backend::Sqlite,
+        &mock,
+        &[
+            ("SOURCES_MAX_RETRIES", "0"),
+            ("SOURCE_DOWN_AFTER_RUNS", "2"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let of = |rows: &[serde_json::Value], source: &str| {
+        rows.iter()
+            .find(|r| r["source"] == source)
+            .expect("a row per source")
+            .clone()
+    };
+
+    run(&app).await;
+    let rows = source_health(&app, &admin).await;
+    let remoteok = of(&rows, "remoteok");
+    assert_eq!(remoteok["state"], "DEGRADED", "{remoteok}");
+    assert_eq!(remoteok["consecutiveFailedRuns"], 1);
+    assert!(
+        remoteok["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("503")
+    );
+    assert_eq!(of(&rows, "greenhouse")["state"], "UP");
+    assert_eq!(of(&rows, "greenhouse")["listingsLastRun"], 3);
+    assert_eq!(of(&rows, "linkedin")["state"], "DISABLED");
+
+    run(&app).await;
+    let remoteok = of(&source_health(&app, &admin).await, "remoteok");
+    assert_eq!(remoteok["state"], "DOWN", "{remoteok}");
+    assert!(remoteok["nextAttemptAt"].is_string(), "{remoteok}");
+
+    // Down and not yet due: the next run does not ask it, and its record stands.
+    let asked = mock.requests_to("/api").len();
+    let summary = run(&app).await;
+    assert_eq!(
+        mock.requests_to("/api").len(),
+        asked,
+        "skipped while backing off"
+    );
+    assert!(errors_of(&summary, "remoteok").is_empty());
+    assert_eq!(
+        of(&source_health(&app, &admin).await, "remoteok")["consecutiveFailedRuns"],
+        2
+    );
+
+    // Due again (an hour on), and the board answers: UP, its failures forgotten.
+    entity::source_health::Entity::update_many()
+        .col_expr(
+            entity::source_health::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&app.db)
+        .await
+        .expect("moves the clock");
+    run(&app).await;
+    let remoteok = of(&source_health(&app, &admin).await, "remoteok");
+    assert_eq!(
+        (
+            remoteok["state"].as_str(),
+            remoteok["consecutiveFailedRuns"].as_i64()
+        ),
+        (Some("UP"), Some(0)),
+        "{remoteok}"
+    );
+    assert!(remoteok["lastSuccessAt"].is_string() && remoteok["nextAttemptAt"].is_null());
+}
