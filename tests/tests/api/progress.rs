@@ -12,7 +12,9 @@ use tests::ws::Socket;
 use tests::{Backend, TestApp, on_each_backend, spawn_api_only};
 use tokio_tungstenite::tungstenite::Message;
 
-const SUBSCRIBE: &str = "subscription($id: ID!) { pipelineRunProgress(id: $id) { id status categoriesDone listingsInserted } }";
+/// Every field of a run that moves during it: an update differs from the one before in one of
+/// them (the server sends the run whenever any of it changes).
+const SUBSCRIBE: &str = "subscription($id: ID!) { pipelineRunProgress(id: $id) { id status startedAt finishedAt categoriesTotal categoriesDone listingsFetched listingsUnique listingsInserted usersQueuedForMatching errors { source category message at } } }";
 
 async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
     tests::ws::connect(app, token)
