@@ -904,7 +904,7 @@ pub fn resume_titles(resume: &str) -> Vec<String> {
 }
 
 /// The part of a line that names a role, if one does; see [`resume_titles`].
-pub fn role_segment(line: &str) -> Option<String> {
+fn role_segment(line: &str) -> Option<String> {
     // A comma splits an employer from a title too, but "Engineer, Backend" and "Engineer —
     // Backend & Platform" are one title: a short part naming a specialty joins the title.
     let parts: Vec<&str> = line

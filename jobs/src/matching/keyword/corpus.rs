@@ -64,14 +64,4 @@ impl Corpus {
         fingerprint != 0
             && self.sentences.get(&fingerprint).copied().unwrap_or(0) >= SHARED_SENTENCE
     }
-
-    /// Distinct terms counted (for sizing caches).
-    pub fn len(&self) -> usize {
-        self.terms.len()
-    }
-
-    /// Whether nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.documents == 0
-    }
 }

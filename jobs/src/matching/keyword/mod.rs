@@ -117,6 +117,21 @@ pub fn score(corpus: &Corpus, resume: &Resume, title: &str, description: &str) -
     score_listing(resume, &Listing::new(corpus, title, description))
 }
 
+/// The share of the listing's term weight the resume holds.
+fn coverage(listing: &Listing, resume: &Resume) -> f32 {
+    let covered: f32 = listing
+        .terms
+        .iter()
+        .filter(|(id, _)| resume.terms.contains(id))
+        .map(|(_, w)| w)
+        .sum();
+    if listing.total > 0.0 {
+        covered / listing.total
+    } else {
+        0.0
+    }
+}
+
 /// How the listing's role compares with the resume's, with a phrase for the reason.
 fn role_fit(listing: &Listing, resume: &Resume) -> (f64, String) {
     let wanted = &listing.title;
@@ -194,17 +209,7 @@ pub fn score_listing(resume: &Resume, listing: &Listing) -> KeywordScore {
         };
     }
     // 1: coverage.
-    let covered: f32 = listing
-        .terms
-        .iter()
-        .filter(|(id, _)| resume.terms.contains(id))
-        .map(|(_, w)| w)
-        .sum();
-    let coverage = if listing.total > 0.0 {
-        covered / listing.total
-    } else {
-        0.0
-    };
+    let coverage = coverage(listing, resume);
     let terms_part = f64::from((coverage / FULL_COVERAGE).min(1.0));
     // 2–3: role and fit.
     let (role, role_phrase) = role_fit(listing, resume);

@@ -44,11 +44,6 @@ const STOPWORDS: &[&str] = &[
     "will", "with", "within", "would", "you", "you'll", "you're", "you've", "your", "yours",
 ];
 
-/// Whether `word` is an English stopword.
-pub fn is_stopword(word: &str) -> bool {
-    STOPWORDS.binary_search(&word).is_ok()
-}
-
 /// The ids of the stopwords' stems, to test a word by the id it has anyway.
 fn stopword_ids() -> &'static IdSet {
     static IDS: std::sync::OnceLock<IdSet> = std::sync::OnceLock::new();
@@ -135,13 +130,6 @@ pub fn phrase_id(text: &str) -> Option<TermId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stopwords_are_sorted_for_binary_search() {
-        let mut sorted = STOPWORDS.to_vec();
-        sorted.sort_unstable();
-        assert_eq!(sorted, STOPWORDS);
-    }
 
     #[test]
     fn words_are_lowercase_singular_and_keep_their_symbols() {
