@@ -168,12 +168,13 @@ pub async fn import(
 /// The import report: counts, then each bad row with its line and each refused listing.
 pub fn render_import(r: &ImportReport) -> String {
     let mut out = format!(
-        "read {} rows: {} bad, {} matched no category, {} unique, {} inserted, {} refused\n",
+        "read {} rows: {} bad, {} matched no category, {} unique, {} inserted, {} already stored, {} refused\n",
         r.rows,
         r.bad.len(),
         r.unmatched,
         r.unique,
         r.inserted,
+        r.matched,
         r.rejected.len()
     );
     for (line, why) in &r.bad {

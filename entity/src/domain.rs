@@ -217,6 +217,137 @@ impl fmt::Display for JobHash {
     }
 }
 
+/// Identity of an opening across boards: SHA-256 (lowercase hex) of
+/// `title|company|location` as normalized by [`Fingerprint::key`]. Two postings with the same
+/// fingerprint are one listing (DESIGN.md §5 "Identity").
+///
+/// Changing the normalization changes every listing's fingerprint: it needs a migration that
+/// computes them again (migration 6 computed the first ones with this code).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub struct Fingerprint(String);
+
+/// Words at the end of a company name that name its legal form, not the company.
+const LEGAL_SUFFIXES: &[&str] = &[
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "limited",
+    "plc",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "ag",
+    "kg",
+    "ug",
+    "sa",
+    "sas",
+    "sarl",
+    "srl",
+    "spa",
+    "bv",
+    "nv",
+    "ab",
+    "as",
+    "asa",
+    "oy",
+    "oyj",
+    "aps",
+    "pty",
+    "pte",
+    "kk",
+    "sl",
+    "se",
+];
+
+impl Fingerprint {
+    /// The fingerprint of an opening.
+    pub fn of(title: &str, company: &str, location: Option<&str>) -> Self {
+        Self(hex::encode(Self::digest(title, company, location)))
+    }
+
+    /// The raw digest (32 bytes), for in-memory indexes.
+    pub fn digest(title: &str, company: &str, location: Option<&str>) -> [u8; 32] {
+        Sha256::digest(Self::key(title, company, location).as_bytes()).into()
+    }
+
+    /// The fingerprint of a digest from [`Fingerprint::digest`].
+    pub fn from_digest(digest: &[u8; 32]) -> Self {
+        Self(hex::encode(digest))
+    }
+
+    /// The text that is hashed: the title's words; the company's words without trailing legal
+    /// suffixes, joined without spaces (so a board slug `acmerobotics` meets "Acme Robotics,
+    /// Inc."); the location's first part (before a comma, dash, slash, bar or parenthesis), or
+    /// `remote` when it names remote work. Case and punctuation never count.
+    pub fn key(title: &str, company: &str, location: Option<&str>) -> String {
+        let title = words(title).join(" ");
+        let mut company = words(company);
+        while company.len() > 1
+            && company
+                .last()
+                .is_some_and(|w| LEGAL_SUFFIXES.contains(&w.as_str()))
+        {
+            company.pop();
+        }
+        let location = location.unwrap_or_default().to_lowercase();
+        let location = if words(&location).iter().any(|w| w == "remote") {
+            "remote".to_owned()
+        } else {
+            let first = location
+                .split([',', '/', '|', '(', ';', '–', '—'])
+                .next()
+                .unwrap_or_default();
+            let first = first.split(" - ").next().unwrap_or_default();
+            words(first).join(" ")
+        };
+        format!("{title}|{}|{location}", company.concat())
+    }
+
+    /// The 64-character hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Lowercased alphanumeric words; every other character separates.
+fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl FromStr for Fingerprint {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() == 64
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                "fingerprint",
+                "must be 64 lowercase hex digits",
+            ))
+        }
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Trim, lowercase, and collapse runs of whitespace to one space.
 pub fn normalize_text(s: &str) -> String {
     s.split_whitespace()
@@ -398,6 +529,56 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(a.as_str().parse::<JobHash>().expect("round trip"), a);
         assert!("xyz".parse::<JobHash>().is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_case_punctuation_and_legal_forms() {
+        let a = Fingerprint::of(
+            "Senior Data Engineer - Payments",
+            "Acme Robotics, Inc.",
+            Some("Berlin, Germany"),
+        );
+        assert_eq!(
+            a,
+            Fingerprint::of(
+                "senior data engineer, payments",
+                "ACME ROBOTICS GmbH",
+                Some("Berlin")
+            )
+        );
+        assert_eq!(
+            a,
+            Fingerprint::of(
+                "Senior Data Engineer (Payments)",
+                "acmerobotics",
+                Some("berlin - de")
+            ),
+            "a board slug meets the display name"
+        );
+        assert_ne!(
+            a,
+            Fingerprint::of(
+                "Senior Data Engineer - Payments",
+                "Acme Robotics",
+                Some("Munich")
+            ),
+            "another location is another opening"
+        );
+        assert_ne!(
+            a,
+            Fingerprint::of("Senior Data Engineer - Payments", "Acme", Some("Berlin"))
+        );
+        assert_eq!(
+            Fingerprint::key("QA", "Co", Some("Remote (US)")),
+            "qa|co|remote",
+            "a name that is only a suffix keeps it"
+        );
+        assert_eq!(
+            Fingerprint::key("QA", "Visa Inc", Some("Remote - US")),
+            "qa|visa|remote"
+        );
+        assert_eq!(Fingerprint::key("QA", "X", None), "qa|x|");
+        assert_eq!(a.as_str().parse::<Fingerprint>().expect("round trip"), a);
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! `job_listings`: the one deduplicated store of postings, keyed by `job_hash`.
+//! `job_listings`: the one deduplicated store of openings. An opening's identity is its
+//! `fingerprint`; the board URLs it was found at are its postings (`listing_postings`), the
+//! first of which gave the row its `job_hash` and URL fields.
 
 use sea_orm::entity::prelude::*;
 
-use crate::JobHash;
+use crate::{Fingerprint, JobHash};
 
-/// A posting as collected. Listings are never deleted by a run.
+/// An opening as collected. Listings are never deleted by a run; one that is gone from its
+/// board, or not seen for `LISTING_TTL_DAYS`, is closed.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "job_listings")]
@@ -36,6 +39,13 @@ pub struct Model {
     pub salary_is_estimated: bool,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    /// Normalized title, company and location, hashed (see [`Fingerprint::of`]).
+    #[sea_orm(indexed)]
+    pub fingerprint: Fingerprint,
+    /// When the opening was seen to be gone; `None` while it is open.
+    pub closed_at: Option<DateTimeUtc>,
+    #[sea_orm(has_many)]
+    pub postings: HasMany<super::listing_posting::Entity>,
     #[sea_orm(has_many)]
     pub matches: HasMany<super::user_job_match::Entity>,
 }

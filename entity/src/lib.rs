@@ -1,10 +1,12 @@
 //! SeaORM entities and the domain values their columns hold.
 //!
-//! - [`domain`]: newtypes with rules (`CategorySlug`, `Email`, `JobHash`, `Score`), built only
-//!   by parsing, and the small JSON-column types (`StringList`, `RunErrors`).
+//! - [`domain`]: newtypes with rules (`CategorySlug`, `Email`, `JobHash`, `Fingerprint`,
+//!   `Score`), built only by parsing, and the small JSON-column types (`StringList`,
+//!   `RunErrors`).
 //! - [`enums`]: the closed sets stored as short strings (roles, statuses, methods, origins).
-//! - one module per table: [`search_category`], [`job_listing`], [`job_listing_category`],
-//!   [`user`], [`user_job_match`], [`pipeline_run`], [`source_health`].
+//! - one module per table: [`search_category`], [`job_listing`], [`listing_posting`],
+//!   [`job_listing_category`], [`user`], [`user_job_match`], [`pipeline_run`],
+//!   [`source_health`].
 //!
 //! Every table works on both Postgres and SQLite: enums are text, lists are JSON, times are
 //! timestamps with time zone.
@@ -13,6 +15,7 @@ pub mod domain;
 pub mod enums;
 pub mod job_listing;
 pub mod job_listing_category;
+pub mod listing_posting;
 pub mod pipeline_run;
 pub mod search_category;
 pub mod source_health;
@@ -20,8 +23,8 @@ pub mod user;
 pub mod user_job_match;
 
 pub use domain::{
-    CategorySlug, Email, InvalidValue, JobHash, RunErrorEntry, RunErrors, Score, StringList,
-    check_plain_text,
+    CategorySlug, Email, Fingerprint, InvalidValue, JobHash, RunErrorEntry, RunErrors, Score,
+    StringList, check_plain_text,
 };
 pub use enums::{
     AssignmentMethod, AssignmentStatus, CategoryOrigin, MatchStatus, Role, RunStatus, RunTrigger,

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{CategorySlug, InvalidValue, job_listing, job_listing_category, search_category};
+use entity::{
+    CategorySlug, InvalidValue, job_listing, job_listing_category, listing_posting, search_category,
+};
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, PaginatorTrait,
@@ -178,6 +180,23 @@ pub async fn by_ids(
     Ok(rows.into_iter().map(|l| (l.id, l)).collect())
 }
 
+/// The postings (board URLs) of each of these listings, oldest first; one query.
+pub async fn postings_of(
+    db: &DatabaseConnection,
+    listing_ids: &[i64],
+) -> Result<HashMap<i64, Vec<listing_posting::Model>>> {
+    let rows = listing_posting::Entity::find()
+        .filter(listing_posting::Column::JobListingId.is_in(listing_ids.iter().copied()))
+        .order_by_asc(listing_posting::Column::Id)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<listing_posting::Model>> = HashMap::new();
+    for p in rows {
+        out.entry(p.job_listing_id).or_default().push(p);
+    }
+    Ok(out)
+}
+
 /// The categories each of these listings was found for, by slug; two queries for any number.
 pub async fn categories_of(
     db: &DatabaseConnection,
@@ -210,8 +229,8 @@ pub async fn categories_of(
     Ok(out)
 }
 
-/// The listings of `category_id` first seen or posted within `hours`, newest first: what
-/// `MatchUser` scores.
+/// The open listings of `category_id` first seen or posted within `hours`, newest first: what
+/// `MatchUser` scores (a closed listing is never matched or scored).
 pub async fn fresh_of_category(
     db: &DatabaseConnection,
     category_id: i64,
@@ -220,6 +239,7 @@ pub async fn fresh_of_category(
     Ok(job_listing::Entity::find()
         .filter(in_category(category_id))
         .filter(fresh_since(hours_ago(hours)))
+        .filter(job_listing::Column::ClosedAt.is_null())
         .order_by_desc(job_listing::Column::FirstSeenAt)
         .order_by_desc(job_listing::Column::Id)
         .all(db)

@@ -11,6 +11,7 @@ mod m20261126_000002_limit_active_runs;
 mod m20261126_000003_create_scheduler_slots;
 mod m20261201_000004_track_run_liveness;
 mod m20261202_000005_create_source_health;
+mod m20261202_000006_identify_openings;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_scheduler_slots::Migration),
             Box::new(m20261201_000004_track_run_liveness::Migration),
             Box::new(m20261202_000005_create_source_health::Migration),
+            Box::new(m20261202_000006_identify_openings::Migration),
         ]
     }
 }

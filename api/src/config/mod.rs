@@ -268,6 +268,7 @@ impl Config {
                 concurrency: parse(get("COLLECT_CONCURRENCY"), "COLLECT_CONCURRENCY", 4usize)?
                     .max(1),
                 chunk_size: parse(get("INGEST_CHUNK_SIZE"), "INGEST_CHUNK_SIZE", 0usize)?,
+                listing_ttl_days: parse(get("LISTING_TTL_DAYS"), "LISTING_TTL_DAYS", 30u32)?,
             },
             pipeline_interval: Duration::from_secs(parse(
                 get("PIPELINE_INTERVAL_SECONDS"),

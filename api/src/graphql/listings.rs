@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, Object, Scalar, ScalarType, SimpleObject, Value as GqlValue};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{job_listing, search_category};
+use entity::{job_listing, listing_posting, search_category};
 use jobs::listings::ListingFilter;
 use sea_orm::DatabaseConnection;
 
@@ -122,6 +122,54 @@ impl JobListing {
     async fn first_seen_at(&self) -> DateTime<Utc> {
         self.0.first_seen_at
     }
+    /// When a source last listed it.
+    async fn last_seen_at(&self) -> DateTime<Utc> {
+        self.0.last_seen_at
+    }
+    /// When it was seen to be gone (its board no longer lists it, or no source listed it for
+    /// LISTING_TTL_DAYS); null while it is open.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// The board URLs this opening was found at, first found first: the same opening on two
+    /// boards is one listing with two postings.
+    async fn postings(&self, ctx: &Context<'_>) -> ApiResult<Vec<JobPosting>> {
+        let found = ctx
+            .data_unchecked::<DataLoader<Loaders>>()
+            .load_one(PostingsOf(self.0.id))
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(JobPosting)
+            .collect())
+    }
+}
+
+/// One board URL of a listing.
+#[derive(Debug)]
+pub struct JobPosting(listing_posting::Model);
+
+#[Object]
+impl JobPosting {
+    /// The source it came from (`greenhouse`, `linkedin`, …).
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+    async fn job_url(&self) -> &str {
+        &self.0.job_url
+    }
+    /// The employer's own application page, when the board gives one.
+    async fn job_url_direct(&self) -> Option<&str> {
+        self.0.job_url_direct.as_deref()
+    }
+    async fn first_seen_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
+    }
+    async fn last_seen_at(&self) -> DateTime<Utc> {
+        self.0.last_seen_at
+    }
 }
 
 /// One listing and its cursor.
@@ -174,6 +222,29 @@ impl Loader<ListingId> for Loaders {
         Ok(found
             .into_iter()
             .map(|(id, l)| (ListingId(id), l))
+            .collect())
+    }
+}
+
+/// The postings of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PostingsOf(pub i64);
+
+impl Loader<PostingsOf> for Loaders {
+    type Value = Vec<listing_posting::Model>;
+    type Error = Arc<jobs::Error>;
+
+    async fn load(
+        &self,
+        keys: &[PostingsOf],
+    ) -> Result<HashMap<PostingsOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = jobs::listings::postings_of(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, p)| (PostingsOf(id), p))
             .collect())
     }
 }

@@ -131,8 +131,11 @@ pub struct MatchQuery;
 #[Object]
 impl MatchQuery {
     /// The signed-in user's scored listings, with their category assignment. Only the caller's
-    /// own matches, whatever is sent. `first` 1 to 100; `minScore` 0 to 100.
+    /// own matches, whatever is sent. `first` 1 to 100; `minScore` 0 to 100. Matches of
+    /// closed listings (gone from their board, or not seen for LISTING_TTL_DAYS) are left out
+    /// unless `includeClosed`, except those the user SAVED or APPLIED to.
     #[graphql(guard = "Access::User")]
+    #[allow(clippy::too_many_arguments)] // one per GraphQL argument, as the contract has them
     async fn matched_jobs(
         &self,
         ctx: &Context<'_>,
@@ -141,11 +144,16 @@ impl MatchQuery {
         min_score: Option<i32>,
         status: Option<MatchStatus>,
         #[graphql(default_with = "Some(MatchSort::ScoreDesc)")] sort: Option<MatchSort>,
+        #[graphql(default_with = "Some(false)")] include_closed: Option<bool>,
     ) -> ApiResult<MatchedJobs> {
         let me = require_user(ctx).await?;
         let limit = page_size(first)?;
         let order = MatchOrder::from(sort.unwrap_or_default());
-        let filter = MatchFilter::new(min_score, status.map(Into::into))?;
+        let filter = MatchFilter::new(
+            min_score,
+            status.map(Into::into),
+            include_closed.unwrap_or(false),
+        )?;
         let after = after
             .as_deref()
             .map(|c| cursor::matched_after(order, c))

@@ -1,7 +1,8 @@
 //! Ingest listings from a JobSpy export (CSV, or JSON Lines) through the collector's dedup and
 //! upsert. Columns: site, title, company, location, job_url, job_url_direct, description,
 //! date_posted, is_remote, job_type, min_amount, max_amount, currency, interval (others are
-//! ignored). Rows join the categories whose keywords their titles match, or one category for
+//! ignored). Rows stream through the store in chunks (only keys are held, so memory stays flat
+//! whatever the file's size). Rows join the categories whose keywords their titles match, or one category for
 //! every row. Text is cleaned of control characters like a source's. A bad row is reported with
 //! its line number and skipped, a listing the database refuses is reported with its title; the
 //! rest land.
@@ -14,9 +15,8 @@ use entity::CategorySlug;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::dedup::Deduper;
 use super::run::title_matches_keywords;
-use super::store;
+use super::store::Sink;
 use crate::catalog;
 use crate::sources::html::html_to_text;
 use crate::sources::model::{RawListing, Salary, SalaryInterval, date_from_epoch, parse_date};
@@ -34,6 +34,9 @@ pub struct ImportReport {
     /// Distinct listings after dedup.
     pub unique: usize,
     pub inserted: u64,
+    /// Distinct listings that were stored already (by a posting or the same opening): their
+    /// postings and links were added, no new listing.
+    pub matched: u64,
     /// Listings the database refused: "title (url): why". The rest landed.
     pub rejected: Vec<String>,
 }
@@ -244,7 +247,7 @@ pub async fn import(
             None => catalog::list(db, false).await?,
         };
     let mut report = ImportReport::default();
-    let mut deduper = Deduper::default();
+    let mut sink = Sink::new(db, chunk, Utc::now());
     for (line, row) in read_rows(reader, format) {
         report.rows += 1;
         let listing = match row.and_then(|r| listing_of(&r)) {
@@ -267,15 +270,12 @@ pub async fn import(
             report.unmatched += 1;
             continue;
         }
-        for c in &matching[1..] {
-            deduper.add(listing.clone(), *c);
-        }
-        deduper.add(listing, matching[0]);
+        sink.add(listing, &matching).await?;
     }
-    let found = deduper.into_found();
-    report.unique = found.len();
-    let stored = store::store(db, &found, chunk, Utc::now()).await?;
+    report.unique = sink.unique();
+    let stored = sink.finish().await?;
     report.inserted = stored.inserted;
+    report.matched = stored.matched;
     report.rejected = stored
         .rejected
         .into_iter()

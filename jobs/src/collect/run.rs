@@ -4,24 +4,25 @@
 //! one task on a `JoinSet` bounded by `COLLECT_CONCURRENCY` that asks every search source for
 //! each of its search terms and takes the board listings whose titles match its keywords. A
 //! failing source or category is recorded in the run and never stops the others. Counters are
-//! written to `pipeline_runs` as categories finish; then the listings are deduplicated and
-//! stored. The run is left for its caller to [`finish`](super::runs::finish), once the queue
+//! written to `pipeline_runs` as categories finish; listings stream through the global dedup
+//! into the store a chunk at a time. Then the listings gone from a board fetched whole, and
+//! those not seen for `LISTING_TTL_DAYS`, are closed. The run is left for its caller to [`finish`](super::runs::finish), once the queue
 //! layer has queued what follows (matching for the categories that gained listings).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Utc;
-use entity::{RunErrorEntry, RunStatus, search_category};
+use entity::{JobHash, RunErrorEntry, RunStatus, search_category};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::dedup::Deduper;
+use super::closing;
 use super::health;
 use super::lease::Lease;
 use super::runs::{self, Counters};
-use super::store;
+use super::store::Sink;
 use crate::catalog;
 use crate::sources::{
     JobSource, RawListing, SearchQuery, SourceName, SourceSet, SourcesConfig, Target,
@@ -37,6 +38,9 @@ pub struct CollectConfig {
     /// `INGEST_CHUNK_SIZE`: listings per insert transaction; 0 picks one for the backend
     /// (500 on SQLite, 5 000 on Postgres).
     pub chunk_size: usize,
+    /// `LISTING_TTL_DAYS`: a listing not seen for this many days is closed after a run (0:
+    /// never).
+    pub listing_ttl_days: u32,
 }
 
 impl Default for CollectConfig {
@@ -44,6 +48,7 @@ impl Default for CollectConfig {
         Self {
             concurrency: 4,
             chunk_size: 0,
+            listing_ttl_days: 30,
         }
     }
 }
@@ -67,6 +72,12 @@ pub struct RunSummary {
     pub errors: Vec<RunErrorEntry>,
     /// Categories that gained listings (their users are due for matching).
     pub categories_gained: Vec<i64>,
+    /// Listings found already stored (the same opening, or the same posting): refreshed.
+    pub listings_matched: u64,
+    /// Listings closed: gone from their board's complete list, or past `LISTING_TTL_DAYS`.
+    pub listings_closed: u64,
+    /// Closed listings seen again and reopened.
+    pub listings_reopened: u64,
 }
 
 /// Observes a run, for progress displays.
@@ -92,6 +103,8 @@ impl Progress for SilentProgress {
 struct Outcome {
     source: SourceName,
     category: Option<String>,
+    /// `source:board` for a company board's fetch.
+    board: Option<String>,
     result: std::result::Result<Vec<RawListing>, Failure>,
 }
 
@@ -169,7 +182,8 @@ pub async fn collect(
     }
     runs::write_progress(db, lease, &state.counters, &state.errors).await?;
 
-    let mut deduper = Deduper::default();
+    let seen_at = Utc::now();
+    let mut sink = Sink::new(db, collect.chunk_size, seen_at);
     let mut tasks = JoinSet::new();
     for category in categories {
         let search = sources.search.clone();
@@ -191,7 +205,7 @@ pub async fn collect(
                     fetched += listings.len();
                     state.per_source.entry(outcome.source).or_default().fetched += listings.len();
                     for l in listings {
-                        deduper.add(l, category.id);
+                        sink.add(l, &[category.id]).await?;
                     }
                 }
                 Err(failure) => {
@@ -204,19 +218,18 @@ pub async fn collect(
             .iter()
             .filter(|l| title_matches_keywords(&l.title, &category.keywords.0))
         {
-            deduper.add(l.clone(), category.id);
+            sink.add(l.clone(), &[category.id]).await?;
         }
         state.counters.categories_done += 1;
         state.counters.listings_fetched += fetched as i32;
-        state.counters.listings_unique = deduper.len() as i32;
+        state.counters.listings_unique = sink.unique() as i32;
         runs::write_progress(db, lease, &state.counters, &state.errors).await?;
         progress.category_done(category.slug.as_str(), fetched, errors);
     }
 
-    let found = deduper.into_found();
-    progress.storing(found.len());
-    let stored = store::store(db, &found, collect.chunk_size, Utc::now()).await?;
-    state.counters.listings_unique = found.len() as i32;
+    progress.storing(sink.unique());
+    state.counters.listings_unique = sink.unique() as i32;
+    let stored = sink.finish().await?;
     state.counters.listings_inserted = stored.inserted as i32;
     for r in &stored.rejected {
         state.errors.push(RunErrorEntry {
@@ -229,6 +242,11 @@ pub async fn collect(
             at: Utc::now(),
         });
     }
+    let mut closed = 0;
+    for (board, seen) in &state.complete_boards {
+        closed += closing::close_missing(db, board, seen, seen_at, Utc::now()).await?;
+    }
+    closed += closing::close_stale(db, collect.listing_ttl_days, Utc::now()).await?;
     state.collapse_open_circuits();
     health::record(db, &state.tried(), config.down_after_runs, Utc::now()).await?;
     let status = state.final_status(sources);
@@ -240,6 +258,9 @@ pub async fn collect(
         per_source: state.per_source,
         errors: state.errors,
         categories_gained: stored.categories_gained.into_iter().collect(),
+        listings_matched: stored.matched,
+        listings_closed: closed,
+        listings_reopened: stored.reopened,
     })
 }
 
@@ -253,6 +274,8 @@ struct RunState {
     carried: usize,
     /// Sources whose host's breaker opened in this attempt, with the index of that error.
     open_circuits: Vec<(SourceName, usize)>,
+    /// Boards fetched whole: `source:board` and the hashes of every listing it returned.
+    complete_boards: Vec<(String, HashSet<JobHash>)>,
 }
 
 impl RunState {
@@ -303,9 +326,19 @@ impl RunState {
 
     fn absorb_board(&mut self, outcome: Outcome, pool: &mut Vec<RawListing>) {
         match outcome.result {
-            Ok(listings) => {
+            Ok(mut listings) => {
                 self.per_source.entry(outcome.source).or_default().fetched += listings.len();
                 self.counters.listings_fetched += listings.len() as i32;
+                if let Some(board) = outcome.board {
+                    let seen = listings
+                        .iter()
+                        .map(|l| JobHash::of(&l.title, &l.company, &l.job_url))
+                        .collect();
+                    for l in &mut listings {
+                        l.board = Some(board.clone());
+                    }
+                    self.complete_boards.push((board, seen));
+                }
                 pool.extend(listings);
             }
             Err(failure) => self.failed(outcome.source, None, failure),
@@ -357,9 +390,14 @@ async fn fetch_boards(sources: &SourceSet, limit: &Arc<Semaphore>) -> Vec<Outcom
                 .fetch(&target)
                 .await
                 .map_err(|e| Failure::new(&target, &e));
+            let board = match &target {
+                Target::Board(b) => Some(format!("{}:{b}", source.name())),
+                _ => None,
+            };
             Outcome {
                 source: source.name(),
                 category: None,
+                board,
                 result,
             }
         });
@@ -397,6 +435,7 @@ async fn search_category(
             outcomes.push(Outcome {
                 source: source.name(),
                 category: Some(category.slug.to_string()),
+                board: None,
                 result,
             });
             if given_up {

@@ -1,9 +1,10 @@
 //! Reads and the one write a job seeker makes on their matches: a filtered, ordered page of
-//! `user_job_matches` with each match's listing in the same query (`matchedJobs`), and the
+//! `user_job_matches` with each match's listing in the same query (`matchedJobs`; closed
+//! listings only when asked, or when the user saved or applied), and the
 //! user's own status (`setMatchStatus`).
 
 use entity::{InvalidValue, MatchStatus, Score, job_listing, user_job_match};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -38,18 +39,29 @@ pub struct MatchFilter {
     /// At least this score.
     pub min_score: Option<Score>,
     pub status: Option<MatchStatus>,
+    /// Also matches of closed listings; without it only those the user SAVED or APPLIED to
+    /// are kept.
+    pub include_closed: bool,
 }
 
 impl MatchFilter {
     /// The filter, `min_score` checked to be 0 to 100 (VALIDATION on `minScore` otherwise).
-    pub fn new(min_score: Option<i32>, status: Option<MatchStatus>) -> Result<Self> {
+    pub fn new(
+        min_score: Option<i32>,
+        status: Option<MatchStatus>,
+        include_closed: bool,
+    ) -> Result<Self> {
         let min_score = min_score
             .map(|m| {
                 Score::try_from(m)
                     .map_err(|_| InvalidValue::new("minScore", "must be between 0 and 100"))
             })
             .transpose()?;
-        Ok(Self { min_score, status })
+        Ok(Self {
+            min_score,
+            status,
+            include_closed,
+        })
     }
 }
 
@@ -72,6 +84,24 @@ pub async fn page(
     }
     if let Some(status) = filter.status {
         condition = condition.add(user_job_match::Column::Status.eq(status));
+    }
+    if !filter.include_closed {
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    user_job_match::Column::JobListingId.not_in_subquery(
+                        Query::select()
+                            .column(job_listing::Column::Id)
+                            .from(job_listing::Entity)
+                            .and_where(job_listing::Column::ClosedAt.is_not_null())
+                            .to_owned(),
+                    ),
+                )
+                .add(
+                    user_job_match::Column::Status
+                        .is_in([MatchStatus::Saved, MatchStatus::Applied]),
+                ),
+        );
     }
     let total = user_job_match::Entity::find()
         .filter(condition.clone())

@@ -105,6 +105,9 @@ pub struct RawListing {
     pub is_remote: Option<bool>,
     pub job_type: Option<String>,
     pub salary: Option<Salary>,
+    /// `source:board` when the listing came from a company board's complete list (set by the
+    /// run, which closes the postings a board no longer lists).
+    pub board: Option<String>,
 }
 
 impl RawListing {
@@ -123,6 +126,7 @@ impl RawListing {
             is_remote: None,
             job_type: None,
             salary: None,
+            board: None,
         }
     }
 

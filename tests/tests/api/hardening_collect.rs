@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use entity::{RunStatus, RunTrigger, job_listing, pipeline_run};
-use jobs::collect::dedup::Deduper;
+use jobs::collect::store::Sink;
 use jobs::sources::RawListing;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -72,18 +72,18 @@ async fn a_listing_postgres_refuses_is_reported_and_the_rest_of_its_chunk_lands(
         .await
         .expect("categories")[0]
         .id;
-    let mut deduper = Deduper::default();
+    let mut sink = Sink::new(&app.db, 0, Utc::now());
     for (title, url) in [
         ("Backend Engineer", "https://x.example/1"),
         ("Nul\0 Engineer", "https://x.example/2"),
         ("Data Engineer", "https://x.example/3"),
     ] {
         // Uncleaned on purpose: what the store does when something still cannot be stored.
-        deduper.add(RawListing::new("lever", title, "Acme", url), category);
+        sink.add(RawListing::new("lever", title, "Acme", url), &[category])
+            .await
+            .expect("buffered");
     }
-    let stored = jobs::collect::store::store(&app.db, &deduper.into_found(), 0, Utc::now())
-        .await
-        .expect("the store itself succeeds");
+    let stored = sink.finish().await.expect("the store itself succeeds");
     assert_eq!(stored.inserted, 2);
     assert_eq!(stored.rejected.len(), 1, "{:?}", stored.rejected);
     assert_eq!(stored.rejected[0].job_url, "https://x.example/2");

@@ -11,7 +11,7 @@ use crate::collect::links;
 const CSV: &str = "id,site,job_url,job_url_direct,title,company,location,date_posted,job_type,interval,min_amount,max_amount,currency,is_remote,description\n\
 li-1,linkedin,https://www.linkedin.com/jobs/view/1?trk=abc,,Backend Engineer,Acme,\"Berlin, Germany\",2026-11-20,fulltime,yearly,70000,90000,EUR,False,Build pipelines\n\
 in-2,indeed,https://www.indeed.com/viewjob?jk=2,,Broken Row,,,,,,,,,,\n\
-in-3,indeed,https://www.indeed.com/viewjob?jk=3,,backend   engineer,ACME,,2026-11-21,,,,,,True,duplicate of line 2 by title and company\n\
+in-3,indeed,https://www.indeed.com/viewjob?jk=3,,backend   engineer,ACME Inc.,Berlin,2026-11-21,,,,,,True,duplicate of line 2: the same opening in the same city\n\
 in-4,indeed,https://www.indeed.com/viewjob?jk=4,,Registered Nurse,Clinic,,2026-11-21,,,,,,True,\n\
 gd-5,glassdoor,https://www.glassdoor.com/job-listing/j?jl=5,,Product Owner,Orbit,,not-a-date,,,,,,,\n\
 zr-6,zip_recruiter,https://www.ziprecruiter.com/jobs/j?lvk=6,,Senior Product Manager,Orbit,Remote,2026-11-19,,,,,,True,\n";

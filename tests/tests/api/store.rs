@@ -4,8 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use entity::{job_listing, job_listing_category, search_category};
-use jobs::collect::dedup::Found;
-use jobs::collect::store::store;
+use jobs::collect::store::{Found, store};
 use jobs::sources::RawListing;
 use sea_orm::EntityTrait;
 use tests::{Backend, on_each_backend, spawn_app};

@@ -1,47 +1,72 @@
-//! The Postgres path of the store: a chunk is one statement over `UNNEST`ed arrays (a fixed
-//! 18 parameters whatever the chunk size) that inserts, moves `last_seen_at` and returns the
-//! ids at once, then one for the links: two round trips a chunk.
+//! The Postgres path of the store: a chunk is three statements over `UNNEST`ed arrays (a fixed
+//! number of parameters whatever the chunk size), in one transaction: which listings are
+//! stored already (by posting hash or fingerprint); insert the new ones and refresh the
+//! others; upsert the postings and insert the links.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sqlx::{self, PgPool};
 
-use super::{Found, JobHash, Stored};
+use super::{Candidate, Pending, Stored, choose, posting_hashes};
 use crate::{Error, Result};
+
+const RESOLVE: &str = r#"
+SELECT t.n, p.job_listing_id, l.closed_at IS NOT NULL, true
+FROM UNNEST($1::int4[], $2::text[]) AS t(n, h)
+JOIN listing_postings p ON p.job_hash = t.h
+JOIN job_listings l ON l.id = p.job_listing_id
+UNION ALL
+SELECT t.n, l.id, l.closed_at IS NOT NULL, false
+FROM UNNEST($3::int4[], $4::text[]) AS t(n, f)
+JOIN job_listings l ON l.fingerprint = t.f"#;
 
 const UPSERT: &str = r#"
 WITH input AS (
 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::date[], $11::bool[], $12::text[], $13::float8[], $14::float8[], $15::text[],
-                     $16::text[], $17::bool[])
-    AS t(job_hash, title, company, location, job_url, job_url_direct, source, source_id, description, date_posted,
-         is_remote, job_type, salary_min, salary_max, salary_currency, salary_interval, salary_is_estimated)
+                     $9::text[], $10::text[], $11::date[], $12::bool[], $13::text[], $14::float8[], $15::float8[],
+                     $16::text[], $17::text[], $18::bool[])
+    AS t(job_hash, fingerprint, title, company, location, job_url, job_url_direct, source, source_id, description,
+         date_posted, is_remote, job_type, salary_min, salary_max, salary_currency, salary_interval,
+         salary_is_estimated)
 ),
 inserted AS (
-INSERT INTO job_listings (job_hash, title, company, location, job_url, job_url_direct, source, source_id, description,
-                          date_posted, is_remote, job_type, salary_min, salary_max, salary_currency, salary_interval,
-                          salary_is_estimated, first_seen_at, last_seen_at)
-SELECT job_hash, title, company, location, job_url, job_url_direct, source, source_id, description, date_posted,
-       is_remote, job_type, salary_min, salary_max, salary_currency, salary_interval, salary_is_estimated, $18, $18
+INSERT INTO job_listings (job_hash, fingerprint, title, company, location, job_url, job_url_direct, source, source_id,
+                          description, date_posted, is_remote, job_type, salary_min, salary_max, salary_currency,
+                          salary_interval, salary_is_estimated, first_seen_at, last_seen_at)
+SELECT job_hash, fingerprint, title, company, location, job_url, job_url_direct, source, source_id, description,
+       date_posted, is_remote, job_type, salary_min, salary_max, salary_currency, salary_interval,
+       salary_is_estimated, $19, $19
 FROM input
 ON CONFLICT (job_hash) DO NOTHING
 RETURNING id, job_hash
 ),
 seen AS (
-UPDATE job_listings SET last_seen_at = $18
-WHERE job_hash IN (SELECT job_hash FROM input) AND last_seen_at < $18
-RETURNING id, job_hash
+UPDATE job_listings SET last_seen_at = $19, closed_at = NULL
+WHERE id = ANY($20::int8[]) AND (last_seen_at < $19 OR closed_at IS NOT NULL)
+RETURNING id
 )
-SELECT id, job_hash::text, true FROM inserted
-UNION ALL
-SELECT id, job_hash::text, false FROM seen"#;
+SELECT id, job_hash::text FROM inserted"#;
 
-const LINKS: &str = r#"
+const POSTINGS_AND_LINKS: &str = r#"
+WITH posted AS (
+INSERT INTO listing_postings (job_listing_id, job_hash, source, source_id, board, job_url, job_url_direct,
+                              first_seen_at, last_seen_at)
+SELECT l, h, s, si, b, u, ud, $8, $8
+FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    AS t(l, h, s, si, b, u, ud)
+ON CONFLICT (job_hash) DO UPDATE
+SET last_seen_at = EXCLUDED.last_seen_at, board = COALESCE(EXCLUDED.board, listing_postings.board)
+RETURNING (xmax = 0) AS new
+),
+linked AS (
 INSERT INTO job_listing_categories (job_listing_id, search_category_id, linked_at)
-SELECT l, c, $3 FROM UNNEST($1::int8[], $2::int8[]) AS t(l, c)
+SELECT l, c, $8 FROM UNNEST($9::int8[], $10::int8[]) AS t(l, c)
 ON CONFLICT DO NOTHING
-RETURNING search_category_id"#;
+RETURNING search_category_id
+)
+SELECT (SELECT count(*) FROM posted WHERE new), (SELECT count(*) FROM linked),
+       ARRAY(SELECT DISTINCT search_category_id FROM linked)"#;
 
 /// Kept as a SeaORM query error, so that the caller can tell a refusal from an outage.
 fn db(e: sqlx::Error) -> Error {
@@ -50,133 +75,194 @@ fn db(e: sqlx::Error) -> Error {
     )))
 }
 
-fn texts(part: &[Found], get: impl Fn(&Found) -> Option<String>) -> Vec<Option<String>> {
-    part.iter().map(get).collect()
-}
-
 fn truncated(s: Option<&str>, n: usize) -> Option<String> {
     s.map(|s| s.chars().take(n).collect())
 }
 
+fn column<T>(
+    rows: &[(usize, &crate::sources::RawListing)],
+    get: impl Fn(&crate::sources::RawListing) -> T,
+) -> Vec<T> {
+    rows.iter().map(|(_, l)| get(l)).collect()
+}
+
 pub(super) async fn store_chunk(
     pool: &PgPool,
-    part: &[Found],
+    part: &[Pending],
     now: DateTime<Utc>,
-) -> Result<Stored> {
+) -> Result<(Stored, Vec<Option<i64>>)> {
     let mut stored = Stored::default();
-    {
-        let hashes: Vec<String> = part
-            .iter()
-            .map(|f| {
-                JobHash::of(&f.listing.title, &f.listing.company, &f.listing.job_url).to_string()
-            })
-            .collect();
-        let salary = |f: &Found| f.listing.salary.clone();
-        let mut tx = pool.begin().await.map_err(db)?;
-        let rows: Vec<(i64, String, bool)> = sqlx::query_as(UPSERT)
-            .bind(&hashes)
-            .bind(
-                part.iter()
-                    .map(|f| f.listing.title.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                part.iter()
-                    .map(|f| f.listing.company.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(texts(part, |f| f.listing.location.clone()))
-            .bind(
-                part.iter()
-                    .map(|f| f.listing.job_url.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(texts(part, |f| f.listing.job_url_direct.clone()))
-            .bind(
-                part.iter()
-                    .map(|f| f.listing.source.to_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(texts(part, |f| {
-                truncated(f.listing.source_id.as_deref(), 200)
-            }))
-            .bind(texts(part, |f| f.listing.description.clone()))
-            .bind(
-                part.iter()
-                    .map(|f| f.listing.date_posted)
-                    .collect::<Vec<Option<NaiveDate>>>(),
-            )
-            .bind(
-                part.iter()
-                    .map(|f| f.listing.is_remote)
-                    .collect::<Vec<Option<bool>>>(),
-            )
-            .bind(texts(part, |f| {
-                truncated(f.listing.job_type.as_deref(), 64)
-            }))
-            .bind(
-                part.iter()
-                    .map(|f| salary(f).and_then(|s| s.min))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                part.iter()
-                    .map(|f| salary(f).and_then(|s| s.max))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(texts(part, |f| {
-                truncated(salary(f).and_then(|s| s.currency).as_deref(), 8)
-            }))
-            .bind(texts(part, |f| {
-                salary(f)
-                    .and_then(|s| s.interval)
-                    .map(|i| i.as_str().to_owned())
-            }))
-            .bind(
-                part.iter()
-                    .map(|f| salary(f).is_some_and(|s| s.estimated))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-        stored.inserted += rows.iter().filter(|(_, _, new)| *new).count() as u64;
-        let mut ids: HashMap<String, i64> =
-            rows.into_iter().map(|(id, hash, _)| (hash, id)).collect();
-        // A row another run touched at the same instant is neither inserted nor updated here.
-        let missing: Vec<&String> = hashes.iter().filter(|h| !ids.contains_key(*h)).collect();
-        if !missing.is_empty() {
-            let found: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, job_hash::text FROM job_listings WHERE job_hash = ANY($1::text[])",
-            )
-            .bind(missing)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-            ids.extend(found.into_iter().map(|(id, hash)| (hash, id)));
-        }
-        let (mut listings, mut categories) = (Vec::new(), Vec::new());
-        for (f, hash) in part.iter().zip(&hashes) {
-            if let Some(id) = ids.get(hash) {
-                for c in &f.categories {
-                    listings.push(*id);
-                    categories.push(*c);
-                }
+    let postings = posting_hashes(part);
+    let mut tx = pool.begin().await.map_err(db)?;
+
+    // 1. Which are stored already.
+    let unknown: Vec<usize> = (0..part.len()).filter(|i| part[*i].id.is_none()).collect();
+    let found: Vec<(i32, i64, bool, bool)> = sqlx::query_as(RESOLVE)
+        .bind(postings.iter().map(|(i, _)| *i as i32).collect::<Vec<_>>())
+        .bind(
+            postings
+                .iter()
+                .map(|(_, p)| p.job_hash.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(unknown.iter().map(|i| *i as i32).collect::<Vec<_>>())
+        .bind(
+            unknown
+                .iter()
+                .map(|i| part[*i].fingerprint.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    let candidates = found
+        .into_iter()
+        .map(|(n, id, closed, via_posting)| Candidate {
+            index: n as usize,
+            id,
+            closed,
+            via_posting,
+        })
+        .collect();
+    let chosen = choose(part, candidates);
+    let mut ids: Vec<Option<i64>> = chosen.iter().map(|c| c.map(|(id, _)| id)).collect();
+    stored.matched += part
+        .iter()
+        .zip(&chosen)
+        .filter(|(p, c)| p.id.is_none() && c.is_some())
+        .count() as u64;
+    stored.reopened += chosen
+        .iter()
+        .flatten()
+        .filter(|(_, closed)| *closed)
+        .count() as u64;
+
+    // 2. New listings in, stored ones refreshed.
+    let new: Vec<(usize, &crate::sources::RawListing)> = part
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| chosen[*i].is_none())
+        .filter_map(|(i, p)| Some((i, p.listing.as_ref()?)))
+        .collect();
+    let hashes: Vec<String> = new
+        .iter()
+        .map(|(i, _)| part[*i].postings[0].job_hash.to_string())
+        .collect();
+    let refreshed: Vec<i64> = chosen.iter().flatten().map(|(id, _)| *id).collect();
+    let inserted: Vec<(i64, String)> = sqlx::query_as(UPSERT)
+        .bind(&hashes)
+        .bind(
+            new.iter()
+                .map(|(i, _)| part[*i].fingerprint.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&new, |l| l.title.clone()))
+        .bind(column(&new, |l| l.company.clone()))
+        .bind(column(&new, |l| l.location.clone()))
+        .bind(column(&new, |l| l.job_url.clone()))
+        .bind(column(&new, |l| l.job_url_direct.clone()))
+        .bind(column(&new, |l| l.source.to_owned()))
+        .bind(column(&new, |l| truncated(l.source_id.as_deref(), 200)))
+        .bind(column(&new, |l| l.description.clone()))
+        .bind(
+            column(&new, |l| l.date_posted)
+                .into_iter()
+                .collect::<Vec<Option<NaiveDate>>>(),
+        )
+        .bind(column(&new, |l| l.is_remote))
+        .bind(column(&new, |l| truncated(l.job_type.as_deref(), 64)))
+        .bind(column(&new, |l| l.salary.as_ref().and_then(|s| s.min)))
+        .bind(column(&new, |l| l.salary.as_ref().and_then(|s| s.max)))
+        .bind(column(&new, |l| {
+            truncated(l.salary.as_ref().and_then(|s| s.currency.as_deref()), 8)
+        }))
+        .bind(column(&new, |l| {
+            l.salary
+                .as_ref()
+                .and_then(|s| s.interval)
+                .map(|i| i.as_str().to_owned())
+        }))
+        .bind(column(&new, |l| {
+            l.salary.as_ref().is_some_and(|s| s.estimated)
+        }))
+        .bind(now)
+        .bind(&refreshed)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    stored.inserted += inserted.len() as u64;
+    let mut by_hash: HashMap<String, i64> = inserted.into_iter().map(|(id, h)| (h, id)).collect();
+    // A hash another writer stored at the same instant is not inserted here.
+    let missing: Vec<&String> = hashes
+        .iter()
+        .filter(|h| !by_hash.contains_key(*h))
+        .collect();
+    if !missing.is_empty() {
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, job_hash::text FROM job_listings WHERE job_hash = ANY($1::text[])",
+        )
+        .bind(missing)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        by_hash.extend(found.into_iter().map(|(id, hash)| (hash, id)));
+    }
+    for ((i, _), hash) in new.iter().zip(&hashes) {
+        ids[*i] = by_hash.get(hash).copied();
+    }
+
+    // 3. Postings and links.
+    let kept: Vec<(i64, &super::Posting)> = postings
+        .iter()
+        .filter_map(|(i, p)| Some((ids[*i]?, *p)))
+        .collect();
+    let (mut link_listings, mut link_categories) = (Vec::new(), Vec::new());
+    for (p, id) in part.iter().zip(&ids) {
+        if let Some(id) = id {
+            for c in &p.categories {
+                link_listings.push(*id);
+                link_categories.push(*c);
             }
         }
-        let gained: Vec<(i64,)> = sqlx::query_as(LINKS)
-            .bind(&listings)
-            .bind(&categories)
+    }
+    let (postings_new, links_new, gained): (i64, i64, Vec<i64>) =
+        sqlx::query_as(POSTINGS_AND_LINKS)
+            .bind(kept.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .bind(
+                kept.iter()
+                    .map(|(_, p)| p.job_hash.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(kept.iter().map(|(_, p)| p.source).collect::<Vec<_>>())
+            .bind(
+                kept.iter()
+                    .map(|(_, p)| p.source_id.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                kept.iter()
+                    .map(|(_, p)| p.board.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                kept.iter()
+                    .map(|(_, p)| p.job_url.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                kept.iter()
+                    .map(|(_, p)| p.job_url_direct.as_deref())
+                    .collect::<Vec<_>>(),
+            )
             .bind(now)
-            .fetch_all(&mut *tx)
+            .bind(&link_listings)
+            .bind(&link_categories)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        stored.links_inserted += gained.len() as u64;
-        stored
-            .categories_gained
-            .extend(gained.into_iter().map(|(c,)| c).collect::<BTreeSet<_>>());
-        tx.commit().await.map_err(db)?;
-    }
-    Ok(stored)
+    stored.postings_inserted += postings_new as u64;
+    stored.links_inserted += links_new as u64;
+    stored.categories_gained.extend(gained);
+    tx.commit().await.map_err(db)?;
+    Ok((stored, ids))
 }

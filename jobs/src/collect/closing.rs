@@ -1,0 +1,103 @@
+//! Closing listings whose openings are gone (DESIGN.md §5 "Identity"): a company board's
+//! complete list no longer has them, or no source has seen them for `LISTING_TTL_DAYS`.
+//!
+//! A closed listing is not matched or scored; a match a user SAVED or APPLIED stays visible
+//! with `closedAt`. A closed listing that is seen again reopens (the store does that).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{JobHash, job_listing, listing_posting};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::Result;
+
+/// Closes the open listings of `board` (`source:board`) whose postings are missing from a
+/// successful, complete fetch of it (`seen`: the hashes it returned). A listing that another
+/// posting of it shows was seen in this run (`run_seen_at`, when the run stamped what it
+/// found) stays open: the opening is still posted somewhere, and closing it would only have it
+/// reopen on the next run. Returns how many were closed.
+pub async fn close_missing(
+    db: &DatabaseConnection,
+    board: &str,
+    seen: &HashSet<JobHash>,
+    run_seen_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let postings: Vec<(JobHash, i64)> = listing_posting::Entity::find()
+        .select_only()
+        .column(listing_posting::Column::JobHash)
+        .column(listing_posting::Column::JobListingId)
+        .inner_join(job_listing::Entity)
+        .filter(listing_posting::Column::Board.eq(board))
+        .filter(job_listing::Column::ClosedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let still: HashSet<i64> = postings
+        .iter()
+        .filter(|(h, _)| seen.contains(h))
+        .map(|(_, id)| *id)
+        .collect();
+    let gone: HashSet<i64> = postings
+        .iter()
+        .filter(|(h, id)| !seen.contains(h) && !still.contains(id))
+        .map(|(_, id)| *id)
+        .collect();
+    if gone.is_empty() {
+        return Ok(0);
+    }
+    let posted_elsewhere: HashSet<i64> = listing_posting::Entity::find()
+        .select_only()
+        .column(listing_posting::Column::JobListingId)
+        .filter(listing_posting::Column::JobListingId.is_in(gone.iter().copied()))
+        .filter(listing_posting::Column::LastSeenAt.gte(run_seen_at))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let closing: Vec<i64> = gone.difference(&posted_elsewhere).copied().collect();
+    let mut closed = 0;
+    for ids in closing.chunks(1_000) {
+        closed += job_listing::Entity::update_many()
+            .col_expr(job_listing::Column::ClosedAt, Expr::value(now))
+            .filter(job_listing::Column::Id.is_in(ids.iter().copied()))
+            .filter(job_listing::Column::ClosedAt.is_null())
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    if closed > 0 {
+        tracing::info!(board, closed, "listings gone from their board closed");
+    }
+    Ok(closed)
+}
+
+/// Closes every open listing not seen for `ttl_days` days (0 closes nothing). Returns how many.
+pub async fn close_stale(
+    db: &DatabaseConnection,
+    ttl_days: u32,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if ttl_days == 0 {
+        return Ok(0);
+    }
+    let before = now - Duration::days(i64::from(ttl_days));
+    let closed = job_listing::Entity::update_many()
+        .col_expr(job_listing::Column::ClosedAt, Expr::value(now))
+        .filter(job_listing::Column::ClosedAt.is_null())
+        .filter(job_listing::Column::LastSeenAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if closed > 0 {
+        tracing::info!(
+            closed,
+            ttl_days,
+            "listings not seen within LISTING_TTL_DAYS closed"
+        );
+    }
+    Ok(closed)
+}
