@@ -12,6 +12,7 @@ mod hardening_auth;
 mod hardening_collect;
 mod hardening_http;
 mod http;
+mod identity;
 mod import;
 mod llm;
 mod matching;

@@ -474,10 +474,7 @@ async fn sqlite_chunk(
                 .select_only()
                 .column(job_listing_category::Column::JobListingId)
                 .column(job_listing_category::Column::SearchCategoryId)
-                .filter(
-                    job_listing_category::Column::JobListingId
-                        .is_in(chunk.iter().copied()),
-                )
+                .filter(job_listing_category::Column::JobListingId.is_in(chunk.iter().copied()))
                 .into_tuple::<(i64, i64)>()
                 .all(txn)
                 .await?,
