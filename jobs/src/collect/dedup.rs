@@ -4,7 +4,8 @@
 //! [`Deduper`] keeps only each fingerprint's listing id (about 50 bytes a listing). A later
 //! copy of a listing still in the buffer is merged into it (filling its gaps, adding its
 //! category and posting); a later copy of a stored one becomes a small entry that only adds
-//! its category link and posting.
+//! its category link and posting; a copy of one whose chunk is being stored waits until that
+//! chunk is settled. So no two chunks being stored at once share a fingerprint.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -53,6 +54,8 @@ pub struct Pending {
 #[derive(Debug, Clone, Copy)]
 enum Slot {
     Buffered(usize),
+    /// Taken by a chunk that is being stored: later copies wait in `deferred`.
+    InFlight,
     Stored(i64),
     /// The database refused it: later copies are dropped too.
     Refused,
@@ -63,6 +66,8 @@ enum Slot {
 pub struct Deduper {
     slots: HashMap<[u8; 32], Slot>,
     buffer: Vec<Pending>,
+    /// Copies of listings whose chunk is being stored, added again once it is settled.
+    deferred: Vec<(RawListing, Vec<i64>)>,
     chunk: usize,
 }
 
@@ -72,6 +77,7 @@ impl Deduper {
         Self {
             slots: HashMap::new(),
             buffer: Vec::new(),
+            deferred: Vec::new(),
             chunk: chunk.max(1),
         }
     }
@@ -87,6 +93,10 @@ impl Deduper {
         let posting = Posting::of(&listing);
         let index = match self.slots.get(&digest).copied() {
             Some(Slot::Refused) => return false,
+            Some(Slot::InFlight) => {
+                self.deferred.push((listing, categories.to_vec()));
+                return false;
+            }
             Some(Slot::Buffered(i)) => {
                 let kept = &mut self.buffer[i];
                 if let Some(k) = &mut kept.listing {
@@ -127,7 +137,16 @@ impl Deduper {
 
     /// The buffered listings, to be stored; [`settle`](Self::settle) gives their ids back.
     pub fn take(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.buffer)
+        let chunk = std::mem::take(&mut self.buffer);
+        for p in &chunk {
+            self.slots.insert(digest_of(&p.fingerprint), Slot::InFlight);
+        }
+        chunk
+    }
+
+    /// Whether listings wait for a chunk being stored, or are buffered.
+    pub fn has_buffered(&self) -> bool {
+        !self.buffer.is_empty()
     }
 
     /// Records what the store made of a chunk from [`take`](Self::take): each listing's id,
@@ -142,6 +161,10 @@ impl Deduper {
                     None => Slot::Refused,
                 },
             );
+        }
+        let waiting = std::mem::take(&mut self.deferred);
+        for (listing, categories) in waiting {
+            self.add(listing, &categories);
         }
     }
 
@@ -234,5 +257,21 @@ mod tests {
         assert_eq!(next[0].categories, BTreeSet::from([3]));
         assert_eq!(next[0].postings[0].job_url, "https://b/1");
         assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn a_copy_of_a_listing_being_stored_waits_for_its_id() {
+        let mut d = Deduper::new(10);
+        d.add(listing("QA Engineer", "Acme", "https://a/1"), &[1]);
+        let chunk = d.take();
+        d.add(listing("QA Engineer", "Acme", "https://b/1"), &[2]);
+        assert!(!d.has_buffered(), "it waits while its chunk is stored");
+        d.settle(&chunk, &[Some(9)]);
+        let next = d.take();
+        assert_eq!(next.len(), 1);
+        assert_eq!(
+            (next[0].id, next[0].categories.clone()),
+            (Some(9), BTreeSet::from([2]))
+        );
     }
 }

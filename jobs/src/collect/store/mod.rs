@@ -2,7 +2,8 @@
 //! "Identity").
 //!
 //! A [`Sink`] takes listings as they arrive, deduplicates them by fingerprint (keeping keys,
-//! not listings: [`super::dedup`]) and stores every full chunk in one transaction:
+//! not listings: [`super::dedup`]) and stores every full chunk in one transaction, on a task of
+//! its own while reading goes on (two chunks at once on Postgres):
 //!
 //! 1. each listing is matched to a stored one, by one of its postings' `job_hash` first, else
 //!    by fingerprint (an open listing before a closed one, the oldest first);
@@ -86,13 +87,20 @@ impl Stored {
     }
 }
 
-/// Takes listings as they arrive and stores them a chunk at a time.
+/// A chunk being stored, and what became of it.
+type InFlight = tokio::task::JoinHandle<Result<(Vec<Pending>, Stored, Vec<Option<i64>>)>>;
+
+/// Takes listings as they arrive and stores them a chunk at a time, on its own task, while
+/// the caller goes on reading: on Postgres two chunks are stored at once (no two share a
+/// fingerprint, see [`Deduper`]), on SQLite one.
 #[derive(Debug)]
 pub struct Sink<'a> {
     db: &'a DatabaseConnection,
     deduper: Deduper,
     now: DateTime<Utc>,
     stored: Stored,
+    in_flight: std::collections::VecDeque<InFlight>,
+    parallel: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -111,6 +119,8 @@ impl<'a> Sink<'a> {
             deduper: Deduper::new(chunk),
             now,
             stored: Stored::default(),
+            in_flight: std::collections::VecDeque::new(),
+            parallel: if postgres { 2 } else { 1 },
         }
     }
 
@@ -127,21 +137,51 @@ impl<'a> Sink<'a> {
         self.deduper.len()
     }
 
+    /// Sends the buffer to be stored, first waiting for the oldest chunk when as many as
+    /// allowed are being stored.
     async fn flush(&mut self) -> Result<()> {
         let chunk = self.deduper.take();
         if chunk.is_empty() {
             return Ok(());
         }
-        let (stored, ids) = store_part(self.db, &chunk, self.now).await?;
+        while self.in_flight.len() >= self.parallel {
+            self.settle_oldest().await?;
+        }
+        let (db, now) = (self.db.clone(), self.now);
+        self.in_flight.push_back(tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let (stored, ids) = store_part(&db, &chunk, now).await?;
+            tracing::debug!(
+                listings = chunk.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "chunk stored"
+            );
+            Ok((chunk, stored, ids))
+        }));
+        Ok(())
+    }
+
+    async fn settle_oldest(&mut self) -> Result<()> {
+        let Some(task) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        let (chunk, stored, ids) = task
+            .await
+            .map_err(|e| crate::Error::Unexpected(format!("a store task panicked: {e}")))??;
         self.deduper.settle(&chunk, &ids);
         self.stored.absorb(stored);
         Ok(())
     }
 
-    /// Stores what is buffered and says what the whole sink did.
+    /// Stores everything still buffered or waiting and says what the whole sink did.
     pub async fn finish(mut self) -> Result<Stored> {
-        self.flush().await?;
-        Ok(self.stored)
+        loop {
+            self.flush().await?;
+            if self.in_flight.is_empty() && !self.deduper.has_buffered() {
+                return Ok(self.stored);
+            }
+            self.settle_oldest().await?;
+        }
     }
 }
 

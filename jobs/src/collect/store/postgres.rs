@@ -79,9 +79,11 @@ fn truncated(s: Option<&str>, n: usize) -> Option<String> {
     s.map(|s| s.chars().take(n).collect())
 }
 
-fn column<T>(
-    rows: &[(usize, &crate::sources::RawListing)],
-    get: impl Fn(&crate::sources::RawListing) -> T,
+/// One column of the new listings, borrowed where it is text (a chunk's descriptions are
+/// megabytes; they are not copied again to be bound).
+fn column<'r, T>(
+    rows: &[(usize, &'r crate::sources::RawListing)],
+    get: impl Fn(&'r crate::sources::RawListing) -> T,
 ) -> Vec<T> {
     rows.iter().map(|(_, l)| get(l)).collect()
 }
@@ -156,14 +158,14 @@ pub(super) async fn store_chunk(
                 .map(|(i, _)| part[*i].fingerprint.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(column(&new, |l| l.title.clone()))
-        .bind(column(&new, |l| l.company.clone()))
-        .bind(column(&new, |l| l.location.clone()))
-        .bind(column(&new, |l| l.job_url.clone()))
-        .bind(column(&new, |l| l.job_url_direct.clone()))
-        .bind(column(&new, |l| l.source.to_owned()))
+        .bind(column(&new, |l| l.title.as_str()))
+        .bind(column(&new, |l| l.company.as_str()))
+        .bind(column(&new, |l| l.location.as_deref()))
+        .bind(column(&new, |l| l.job_url.as_str()))
+        .bind(column(&new, |l| l.job_url_direct.as_deref()))
+        .bind(column(&new, |l| l.source))
         .bind(column(&new, |l| truncated(l.source_id.as_deref(), 200)))
-        .bind(column(&new, |l| l.description.clone()))
+        .bind(column(&new, |l| l.description.as_deref()))
         .bind(
             column(&new, |l| l.date_posted)
                 .into_iter()
