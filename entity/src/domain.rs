@@ -197,17 +197,7 @@ impl FromStr for JobHash {
     type Err = InvalidValue;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() == 64
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidValue::new(
-                "job_hash",
-                "must be 64 lowercase hex digits",
-            ))
-        }
+        sha256_hex("job_hash", s).map(Self)
     }
 }
 
@@ -328,23 +318,25 @@ impl FromStr for Fingerprint {
     type Err = InvalidValue;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() == 64
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidValue::new(
-                "fingerprint",
-                "must be 64 lowercase hex digits",
-            ))
-        }
+        sha256_hex("fingerprint", s).map(Self)
     }
 }
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// `s` when it is a SHA-256 digest in lowercase hex (what [`JobHash`] and [`Fingerprint`] hold).
+fn sha256_hex(field: &'static str, s: &str) -> Result<String, InvalidValue> {
+    if s.len() == 64
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    {
+        Ok(s.to_owned())
+    } else {
+        Err(InvalidValue::new(field, "must be 64 lowercase hex digits"))
     }
 }
 

@@ -311,6 +311,22 @@ fn choose(part: &[Pending], candidates: Vec<Candidate>) -> Vec<Option<(i64, bool
         .collect()
 }
 
+/// Each listing's id as far as [`choose`] found it, counting in `stored` the listings found
+/// stored already and those of them that reopen.
+fn found_ids(
+    part: &[Pending],
+    chosen: &[Option<(i64, bool)>],
+    stored: &mut Stored,
+) -> Vec<Option<i64>> {
+    for (p, c) in part.iter().zip(chosen) {
+        if let Some((_, closed)) = c {
+            stored.matched += u64::from(p.id.is_none());
+            stored.reopened += u64::from(*closed);
+        }
+    }
+    chosen.iter().map(|c| c.map(|(id, _)| id)).collect()
+}
+
 /// The hashes a chunk's postings carry, each once (the first pending with it owns it).
 fn posting_hashes(part: &[Pending]) -> Vec<(usize, &Posting)> {
     let mut seen = HashSet::new();
@@ -412,7 +428,7 @@ async fn sqlite_chunk(
         .filter(|(i, _)| chosen[*i].is_none())
         .filter_map(|(i, p)| Some((i, p.listing.as_ref()?)))
         .collect();
-    let mut ids: Vec<Option<i64>> = chosen.iter().map(|c| c.map(|(id, _)| id)).collect();
+    let mut ids = found_ids(part, &chosen, &mut stored);
     if !new.is_empty() {
         let rows = new.iter().map(|(i, l)| {
             row(
@@ -448,16 +464,6 @@ async fn sqlite_chunk(
         }
     }
     let refreshed: Vec<i64> = chosen.iter().flatten().map(|(id, _)| *id).collect();
-    stored.matched += part
-        .iter()
-        .zip(&chosen)
-        .filter(|(p, c)| p.id.is_none() && c.is_some())
-        .count() as u64;
-    stored.reopened += chosen
-        .iter()
-        .flatten()
-        .filter(|(_, closed)| *closed)
-        .count() as u64;
     for chunk in refreshed.chunks(MAX_CHUNK) {
         job_listing::Entity::update_many()
             .col_expr(job_listing::Column::LastSeenAt, Expr::value(now))

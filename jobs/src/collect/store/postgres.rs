@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sqlx::{self, PgPool};
 
-use super::{Candidate, Pending, Stored, choose, posting_hashes};
+use super::{Candidate, Pending, Stored, choose, found_ids, posting_hashes};
 use crate::{Error, Result};
 
 const RESOLVE: &str = r#"
@@ -127,17 +127,7 @@ pub(super) async fn store_chunk(
         })
         .collect();
     let chosen = choose(part, candidates);
-    let mut ids: Vec<Option<i64>> = chosen.iter().map(|c| c.map(|(id, _)| id)).collect();
-    stored.matched += part
-        .iter()
-        .zip(&chosen)
-        .filter(|(p, c)| p.id.is_none() && c.is_some())
-        .count() as u64;
-    stored.reopened += chosen
-        .iter()
-        .flatten()
-        .filter(|(_, closed)| *closed)
-        .count() as u64;
+    let mut ids = found_ids(part, &chosen, &mut stored);
 
     // 2. New listings in, stored ones refreshed.
     let new: Vec<(usize, &crate::sources::RawListing)> = part
