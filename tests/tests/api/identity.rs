@@ -10,8 +10,12 @@ use entity::{
 use jobs::collect::{RunSummary, SilentProgress};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use tests::boards::vars_for;
+use tests::mock_bedrock::{BedrockReply, MockBedrock};
 use tests::mock_boards::{MockBoards, Reply};
-use tests::{Backend, TestApp, on_each_backend};
+use tests::{Backend, TestApp, on_each_backend, spawn_app_with};
+
+use crate::assignment::{BACKEND, SAVE, settled};
 
 use crate::collect::app_on;
 
@@ -336,7 +340,94 @@ async fn the_ttl_closes_what_no_source_lists_and_matches_hide_it(backend: Backen
     assert!(fresh.iter().all(|t| t == titles[2]), "{fresh:?}");
 }
 
+async fn one_match(app: &TestApp, token: &str) -> Value {
+    app.until_queues_idle(30).await;
+    app.data(
+        "{ matchedJobs(first: 10) { totalCount edges { node { score method job { title postings { source } } } } } }",
+        json!({}),
+        Some(token),
+    )
+    .await["matchedJobs"]
+        .clone()
+}
+
+/// The same opening found on a second board a run later is neither a second match nor a
+/// second LLM call: the user's one match keeps its score, Bedrock is asked once.
+async fn a_second_board_is_not_a_second_match_or_llm_call(backend: Backend) {
+    let mock = MockBoards::start().await;
+    mock.serve(
+        GREENHOUSE,
+        greenhouse(&[greenhouse_job(701, "Senior Backend Engineer", "Berlin")]),
+    )
+    .serve(LEVER, Reply::json("[]"));
+    let bedrock = MockBedrock::start().await;
+    bedrock.respond(|_| {
+        BedrockReply::tool_use(
+            "record_match",
+            json!({"score": 86, "reason": "Rust services on PostgreSQL, as the resume shows",
+                   "matched_skills": ["Rust", "PostgreSQL"], "missing_skills": []}),
+            None,
+        )
+    });
+    let app = spawn_app_with(backend, |vars| {
+        vars_for(&mock, vars);
+        bedrock.vars(vars);
+        vars.insert("JOB_SOURCES".into(), "greenhouse,lever".into());
+        vars.insert(
+            "COMPANY_BOARDS".into(),
+            "greenhouse:northwind,lever:northwind-labs=Northwind Labs GmbH".into(),
+        );
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let alex = app.register("alex@example.com").await;
+    app.data(SAVE, json!({ "t": BACKEND }), Some(&alex)).await;
+    settled(&app, &alex).await;
+
+    let id = app.start_run(&admin).await;
+    assert_eq!(
+        app.until_run_ended(&admin, &id, 30).await["status"],
+        "SUCCEEDED"
+    );
+    let first = one_match(&app, &alex).await;
+    assert_eq!(first["totalCount"], 1, "{first}");
+    assert_eq!(first["edges"][0]["node"]["method"], "LLM");
+    assert_eq!(bedrock.call_count(), 1);
+
+    mock.serve(
+        LEVER,
+        Reply::json(
+            json!([lever_posting(
+                "7a1c0e2e-2222-4b4b-9c9c-000000000701",
+                "Senior Backend Engineer",
+                "Berlin, Germany"
+            )])
+            .to_string(),
+        ),
+    );
+    let id = app.start_run(&admin).await;
+    let second_run = app.until_run_ended(&admin, &id, 30).await;
+    assert_eq!(second_run["status"], "SUCCEEDED", "{second_run}");
+    let second = one_match(&app, &alex).await;
+    assert_eq!(second["totalCount"], 1, "one opening, one match: {second}");
+    assert_eq!(second["edges"][0]["node"]["score"], 86);
+    assert_eq!(
+        second["edges"][0]["node"]["job"]["postings"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{second}"
+    );
+    assert_eq!(
+        bedrock.call_count(),
+        1,
+        "the second board costs no LLM call"
+    );
+    app.stop().await.expect("stops");
+}
+
 on_each_backend!(
+    a_second_board_is_not_a_second_match_or_llm_call,
     one_opening_on_two_boards_over_four_runs,
     different_locations_stay_two_openings,
     the_ttl_closes_what_no_source_lists_and_matches_hide_it
