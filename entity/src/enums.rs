@@ -27,6 +27,11 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a user's resume text came from: pasted, or read from an uploaded file.
+    ResumeSource { Text = "text", Pdf = "pdf", Docx = "docx", Markdown = "markdown" }
+}
+
+text_enum! {
     /// Who created a search category.
     CategoryOrigin { Seed = "seed", Admin = "admin", Llm = "llm", Title = "title" }
 }

@@ -10,7 +10,8 @@
 //! - [`llm`]: the `Llm` trait and its Bedrock provider.
 //! - [`assign`]: choosing a user's category from their resume (`AssignCategory`).
 //! - [`matching`]: scoring a user's fresh listings (`MatchUser`), and reading their matches.
-//! - [`resume`]: checking and saving a resume (its assignment is queued by `queue`).
+//! - [`resume`]: checking and saving a resume, pasted or uploaded (its assignment is queued by
+//!   `queue`), and reading the text of PDF, DOCX, Markdown and text files.
 //! - [`queue`]: background jobs on apalis — payloads, storages, workers, the scheduler, and
 //!   the only place follow-up jobs are queued.
 //! - [`roles`]: a role read from a job title (specialty, family, level, manager or not), and

@@ -12,6 +12,7 @@ mod m20261126_000003_create_scheduler_slots;
 mod m20261201_000004_track_run_liveness;
 mod m20261202_000005_create_source_health;
 mod m20261202_000006_identify_openings;
+mod m20261203_000007_create_resume_files;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_track_run_liveness::Migration),
             Box::new(m20261202_000005_create_source_health::Migration),
             Box::new(m20261202_000006_identify_openings::Migration),
+            Box::new(m20261203_000007_create_resume_files::Migration),
         ]
     }
 }

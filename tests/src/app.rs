@@ -179,6 +179,59 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 
+    /// Posts `query` with one file bound to its `$file` variable, as the GraphQL multipart
+    /// request spec has clients send it; returns the HTTP status and the body.
+    pub async fn upload(
+        &self,
+        query: &str,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let boundary = "----jobcollector-test-7f3a9c";
+        let operations = json!({ "query": query, "variables": { "file": null } }).to_string();
+        let mut body = Vec::with_capacity(bytes.len() + 1024);
+        for (name, value) in [
+            ("operations", operations.as_str()),
+            ("map", r#"{"0":["variables.file"]}"#),
+        ] {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.address))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request reaches the app");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// `GET path` with a Bearer token, if given.
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request reaches the app")
+    }
+
     /// Like [`TestApp::graphql`], but panics on errors and returns `data`.
     pub async fn data(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let body = self.graphql(query, variables, token).await;

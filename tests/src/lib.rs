@@ -5,6 +5,7 @@
 //! - [`app`]: [`app::spawn_app`] starts the real application on a random port against such a
 //!   database, and [`app::TestApp`] talks GraphQL to it over HTTP.
 //!
+//! - [`bench`]: what the bench binaries in `src/bin/` share (scratch databases, timed runs).
 //! - [`boards`]: every keyless board served from fixtures, and the app variables for it.
 //! - [`mock_boards`]: the job boards replayed from fixtures on 127.0.0.1, with scripted faults.
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
@@ -18,6 +19,7 @@
 //! unreachable they fail.
 
 pub mod app;
+pub mod bench;
 pub mod boards;
 pub mod database;
 pub mod logs;

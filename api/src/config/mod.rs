@@ -20,6 +20,7 @@ use jobs::collect::CollectConfig;
 use jobs::llm::{BedrockAuth, BedrockConfig};
 use jobs::matching::MatchConfig;
 use jobs::queue::QueueConfig;
+use jobs::resume::Limits as ResumeLimits;
 use jobs::sources::SourcesConfig;
 
 /// Where the service runs; production refuses unsafe settings that development tolerates.
@@ -68,6 +69,9 @@ pub struct Config {
     pub assign: AssignConfig,
     /// Match scoring.
     pub matching: MatchConfig,
+    /// Uploaded resumes: `RESUME_MAX_FILE_BYTES`, `RESUME_MAX_PAGES`,
+    /// `RESUME_EXTRACT_TIMEOUT_SECONDS`.
+    pub resume: ResumeLimits,
     /// Settings that were given but are not used, each with why: logged at start.
     pub warnings: Vec<String>,
 }
@@ -315,6 +319,16 @@ impl Config {
                     "ASSIGN_MAX_NEW_CATEGORIES_PER_DAY",
                     20u32,
                 )?,
+            },
+            resume: ResumeLimits {
+                max_bytes: parse(
+                    get("RESUME_MAX_FILE_BYTES"),
+                    "RESUME_MAX_FILE_BYTES",
+                    5 * 1024 * 1024usize,
+                )?
+                .max(1024),
+                max_pages: parse(get("RESUME_MAX_PAGES"), "RESUME_MAX_PAGES", 20u32)?.max(1),
+                timeout: secs("RESUME_EXTRACT_TIMEOUT_SECONDS", 10)?.max(Duration::from_secs(1)),
             },
             warnings,
         })

@@ -4,8 +4,9 @@
 //! ([`super::cursor`]), so inserts between two pages neither repeat nor skip a row.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
+use entity::InvalidValue;
 use entity::{job_listing, user_job_match};
 use jobs::matching::read::{MatchFilter, MatchOrder};
 
@@ -197,6 +198,38 @@ impl MatchMutation {
         Ok(User(saved))
     }
 
+    /// Uploads the signed-in user's resume as a file (the GraphQL multipart request spec):
+    /// a PDF with a text layer, a DOCX, Markdown or plain text, at most
+    /// `RESUME_MAX_FILE_BYTES` and `RESUME_MAX_PAGES`. The type is read from the bytes. The
+    /// text read from it is then saved as `saveResume` saves text, and the file is kept
+    /// (`GET /files/resume`). A file that cannot be read is a VALIDATION error on `file`
+    /// saying why, and nothing changes.
+    #[graphql(guard = "Access::User")]
+    async fn upload_resume(&self, ctx: &Context<'_>, file: Upload) -> ApiResult<User> {
+        let me = require_user(ctx).await?;
+        let s = state(ctx);
+        let limits = s.config.resume;
+        let refused =
+            |why: String| ApiError::from(jobs::Error::from(InvalidValue::new("file", why)));
+        let value = file
+            .value(ctx)
+            .map_err(|e| refused(format!("the upload could not be read: {e}")))?;
+        let file_name = value.filename.clone();
+        let bytes: std::sync::Arc<[u8]> = read_upload(value, limits.max_bytes)
+            .map_err(|e| refused(e.to_string()))?
+            .into();
+        let extracted = jobs::resume::extract::extract_guarded(bytes.clone(), limits)
+            .await
+            .map_err(|e| refused(e.to_string()))?;
+        let upload = jobs::resume::Upload {
+            file_name,
+            bytes: bytes.to_vec(),
+            extracted,
+        };
+        let saved = jobs::queue::trigger::save_upload(&s.db, &s.queue, me, upload).await?;
+        Ok(User(saved))
+    }
+
     /// Sets the signed-in user's own status for a match. Another user's listing, or one not
     /// matched, is NOT_FOUND.
     #[graphql(guard = "Access::User")]
@@ -223,4 +256,17 @@ impl MatchMutation {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The bytes of an upload (the handler has read the request within its limit), refused past
+/// `max` bytes.
+fn read_upload(
+    value: async_graphql::UploadValue,
+    max: usize,
+) -> Result<Vec<u8>, jobs::resume::Refusal> {
+    let size = value.content.len();
+    if size > max {
+        return Err(jobs::resume::Refusal::TooLarge { size, max });
+    }
+    Ok(value.content.to_vec())
 }

@@ -32,6 +32,20 @@ pub enum AssignmentStatus {
     Failed,
 }
 
+/// Where a resume's text came from.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::ResumeSource")]
+pub enum ResumeSource {
+    /// Pasted with `saveResume`.
+    Text,
+    /// Read from an uploaded PDF's text layer.
+    Pdf,
+    /// Read from an uploaded Word document.
+    Docx,
+    /// Read from an uploaded Markdown file.
+    Markdown,
+}
+
 /// How a user's category was chosen.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "entity::AssignmentMethod")]
@@ -132,6 +146,48 @@ impl User {
     async fn category_assignment(&self) -> CategoryAssignment {
         CategoryAssignment::of(&self.0)
     }
+    /// The resume as it was read, and the file it was read from; null before the first.
+    /// Only its owner sees it.
+    async fn resume(&self, ctx: &Context<'_>) -> ApiResult<Option<Resume>> {
+        let viewer = crate::graphql::context::current_user(ctx).await?;
+        if viewer.is_none_or(|v| v.id != self.0.id) {
+            return Ok(None);
+        }
+        let (Some(text), Some(updated_at)) = (&self.0.resume_text, self.0.resume_updated_at) else {
+            return Ok(None);
+        };
+        let file = jobs::resume::file_info(&state(ctx).db, self.0.id).await?;
+        Ok(Some(Resume {
+            text: text.clone(),
+            source: file
+                .as_ref()
+                .map_or(ResumeSource::Text, |f| f.source.into()),
+            file_name: file.as_ref().map(|f| f.file_name.clone()),
+            content_type: file.as_ref().map(|f| f.content_type.clone()),
+            size_bytes: file.as_ref().map(|f| f.size_bytes),
+            pages: file.as_ref().and_then(|f| f.pages),
+            warnings: file.map(|f| f.warnings).unwrap_or_default(),
+            updated_at,
+        }))
+    }
+}
+
+/// A user's resume: the text the assignment and scoring read, and where it came from.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Resume {
+    /// The text as read (and cleaned) from the file, or as pasted.
+    pub text: String,
+    pub source: ResumeSource,
+    /// The uploaded file's name; null for pasted text. Download it from `GET /files/resume`.
+    pub file_name: Option<String>,
+    /// The media type of the file, as read from its bytes.
+    pub content_type: Option<String>,
+    pub size_bytes: Option<i32>,
+    /// Pages of a PDF or DOCX.
+    pub pages: Option<i32>,
+    /// What the reading could not do well (images not read, …).
+    pub warnings: Vec<String>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The state of a user's category assignment, for showing "assigning your category…".

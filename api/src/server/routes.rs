@@ -1,10 +1,12 @@
-//! The routes: `POST /graphql` (with its own body limit, timeout and clean errors), GraphiQL on
+//! The routes: `POST /graphql` (with its own body limit, timeout and clean errors; JSON, or a
+//! multipart upload of one resume file), `GET /files/resume` (the caller's resume file), GraphiQL on
 //! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
 //! `/healthz`, `/readyz`, and the security headers every response carries.
 
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::ParseRequestError;
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql_axum::GraphQLResponse;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -37,6 +39,7 @@ pub(super) fn router(state: HttpState) -> Router {
         )
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(super::websocket::graphql_ws))
+        .route("/files/resume", get(resume_file))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -54,6 +57,26 @@ fn refused(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// An upload refused before it reached the schema: a VALIDATION error on `file`, as the
+/// mutation's own refusals are.
+fn refused_file(status: StatusCode, message: String) -> Response {
+    let body = json!({ "errors": [{ "message": message,
+        "extensions": { "code": "VALIDATION", "field": "file" } }] });
+    (status, Json(body)).into_response()
+}
+
+/// Whether the request is a multipart upload (the GraphQL multipart request spec).
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
 /// Executes one operation: the body is read within `HTTP_MAX_BODY_BYTES` (413 past it, with a
 /// `Content-Length` or chunked), parsed as a GraphQL JSON request (400 with a plain message
 /// otherwise), and everything (reading included) finishes within
@@ -66,8 +89,25 @@ async fn graphql(
     request: Request,
 ) -> Response {
     let http = state.app.config.http;
+    let resume = state.app.config.resume;
     let deadline = Instant::now() + http.request_timeout;
+    let multipart = is_multipart(&headers);
+    // An upload may carry one resume file beside the operation.
+    let limit = if multipart {
+        http.max_body_bytes + resume.max_bytes
+    } else {
+        http.max_body_bytes
+    };
     let too_large = || {
+        if multipart {
+            return refused_file(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the file is larger than {} KB (RESUME_MAX_FILE_BYTES); export a smaller PDF or paste the text",
+                    resume.max_bytes / 1024
+                ),
+            );
+        }
         refused(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
@@ -81,10 +121,10 @@ async fn graphql(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > http.max_body_bytes as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return too_large();
     }
-    let read = axum::body::to_bytes(request.into_body(), http.max_body_bytes);
+    let read = axum::body::to_bytes(request.into_body(), limit);
     let body = match tokio::time::timeout_at(deadline, read).await {
         Err(_) => {
             return refused(
@@ -106,15 +146,32 @@ async fn graphql(
         }
         Ok(Ok(body)) => body,
     };
-    let operation: async_graphql::Request = match serde_json::from_slice(&body) {
+    let parsed = if multipart {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let options = MultipartOptions::default()
+            .max_file_size(resume.max_bytes)
+            .max_num_files(1);
+        let parse = async_graphql::http::receive_body(
+            content_type,
+            futures::io::Cursor::new(body),
+            options,
+        );
+        match parse.await {
+            Ok(operation) => Ok(operation),
+            Err(ParseRequestError::PayloadTooLarge) => return too_large(),
+            Err(e) => Err(format!("the body is not a GraphQL multipart request: {e}")),
+        }
+    } else {
+        serde_json::from_slice::<async_graphql::Request>(&body)
+            .map_err(|e| format!("the body is not a GraphQL request (JSON with a \"query\"): {e}"))
+    };
+    let operation = match parsed {
         Ok(operation) => operation,
-        Err(e) => {
-            let why: String = e.to_string().chars().take(200).collect();
-            return refused(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                format!("the body is not a GraphQL request (JSON with a \"query\"): {why}"),
-            );
+        Err(why) => {
+            let why: String = why.chars().take(300).collect();
+            return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", why);
         }
     };
     let authorization = headers
@@ -137,6 +194,87 @@ async fn graphql(
             )
         }
     }
+}
+
+/// `GET /files/resume`: the signed-in user's original resume file, byte for byte, as an
+/// attachment under the name it was uploaded with; 401 without a valid Bearer token, 404 when
+/// the resume was pasted or never saved.
+async fn resume_file(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let unauthenticated =
+        |why: &str| refused(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", why.into());
+    let Some(token) = token else {
+        return unauthenticated("sign in first: send Authorization: Bearer <token>");
+    };
+    let Ok(user_id) = state.app.keys.verify(token.trim()) else {
+        return unauthenticated("the token is invalid or has expired: sign in again");
+    };
+    let internal = |e: &dyn std::fmt::Debug| {
+        tracing::error!(error = ?e, "reading a resume file failed");
+        refused(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the file could not be read".into(),
+        )
+    };
+    match crate::auth::accounts::find_user(&state.app.db, user_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return unauthenticated("the token is invalid or has expired: sign in again"),
+        Err(e) => return internal(&e),
+    }
+    let file = match jobs::resume::file(&state.app.db, user_id).await {
+        Ok(Some(file)) => file,
+        Ok(None) => {
+            return refused(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "no resume file: the resume was pasted as text, or never saved".into(),
+            );
+        }
+        Err(e) => return internal(&e),
+    };
+    let ascii: String = file
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file
+        .file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut response = file.data.into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&file.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
 }
 
 /// Whether reading a body failed on the size limit.

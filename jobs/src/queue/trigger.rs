@@ -135,6 +135,25 @@ pub async fn save_resume(
     text: &str,
 ) -> Result<entity::user::Model> {
     let saved = crate::resume::save(db, user, text).await?;
+    assign_saved(db, queue, saved).await
+}
+
+/// [`save_resume`] for the text read from an uploaded file ([`crate::resume::save_upload`]).
+pub async fn save_upload(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    user: entity::user::Model,
+    upload: crate::resume::Upload,
+) -> Result<entity::user::Model> {
+    let saved = crate::resume::save_upload(db, user, upload).await?;
+    assign_saved(db, queue, saved).await
+}
+
+async fn assign_saved(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    saved: crate::resume::Saved,
+) -> Result<entity::user::Model> {
     let Some(resume_hash) = saved.assign else {
         return Ok(saved.user);
     };

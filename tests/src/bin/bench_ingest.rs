@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, Database};
+use tests::bench;
 
 const TITLES: [&str; 8] = [
     "Software Engineer",
@@ -91,41 +91,6 @@ fn generate(path: &Path, rows: usize) -> std::io::Result<usize> {
     Ok(unique)
 }
 
-async fn fresh_database(admin: &str, name: &str) -> anyhow::Result<String> {
-    let db = Database::connect(admin).await?;
-    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
-    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    db.close().await?;
-    let url = format!(
-        "{}/{name}",
-        admin.rsplit_once('/').map_or(admin, |(server, _)| server)
-    );
-    let mut vars = tests::app::test_vars(&url);
-    vars.insert("DATABASE_MAX_CONNECTIONS".into(), "4".into());
-    let config = api::config::Config::from_map(&vars)?;
-    let conn = api::db::connect(&config).await?;
-    api::db::prepare(&config, &conn).await?;
-    conn.close().await?;
-    Ok(url)
-}
-
-async fn count(url: &str) -> anyhow::Result<i64> {
-    let db = Database::connect(url).await?;
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT count(*) AS n FROM job_listings",
-        ))
-        .await?;
-    db.close().await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0))
-}
-
 fn psql(url: &str, commands: &[&str]) -> anyhow::Result<()> {
     let mut cmd = Command::new("psql");
     cmd.arg(url).args(["-q", "-v", "ON_ERROR_STOP=1"]);
@@ -144,17 +109,8 @@ async fn main() -> anyhow::Result<()> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(100_000);
-    let admin = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let binary = std::env::var("JOBCOLLECTOR_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target/release/jobcollector"));
-    anyhow::ensure!(
-        binary.exists(),
-        "{} is missing: run `cargo build --release` first",
-        binary.display()
-    );
+    let admin = bench::admin_url();
+    let binary = bench::release_binary()?;
 
     let dir = tempfile::tempdir()?;
     // BENCH_FILE keeps the generated file for profiling.
@@ -169,32 +125,17 @@ async fn main() -> anyhow::Result<()> {
         file.display()
     );
 
-    let ours = fresh_database(&admin, "bench_ingest_import").await?;
-    let start = Instant::now();
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .arg(&binary)
-        .args(["import", file.to_str().unwrap_or_default()])
-        .env("DATABASE_URL", &ours)
-        .env("RUST_LOG", "warn")
-        .output()?;
-    let import_secs = start.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        output.status.success(),
-        "import failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let peak_kb: u64 = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .last()
-        .unwrap_or("0")
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    print!("{}", String::from_utf8_lossy(&output.stdout));
-    let imported = count(&ours).await?;
+    let ours = bench::fresh_database(&admin, "bench_ingest_import").await?;
+    let import = bench::timed(
+        &binary,
+        &["import", file.to_str().unwrap_or_default()],
+        &[("DATABASE_URL", &ours), ("RUST_LOG", "warn")],
+    )?;
+    let import_secs = import.seconds;
+    print!("{}", String::from_utf8_lossy(&import.output.stdout));
+    let imported = bench::count(&ours, "job_listings").await?;
 
-    let baseline = fresh_database(&admin, "bench_ingest_copy").await?;
+    let baseline = bench::fresh_database(&admin, "bench_ingest_copy").await?;
     let copy = format!(
         "\\copy staging FROM '{}' WITH (FORMAT csv, HEADER true)",
         file.display()
@@ -214,7 +155,7 @@ async fn main() -> anyhow::Result<()> {
         ],
     )?;
     let copy_secs = start.elapsed().as_secs_f64();
-    let copied = count(&baseline).await?;
+    let copied = bench::count(&baseline, "job_listings").await?;
 
     println!("\n| path | rows | stored | seconds | rows/s |");
     println!("|---|---|---|---|---|");
@@ -229,13 +170,9 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "\nimport / COPY time ratio: {:.2}×; import peak RSS: {:.0} MB",
         import_secs / copy_secs,
-        peak_kb as f64 / 1024.0
+        import.peak_mb
     );
 
-    let db = Database::connect(admin.as_str()).await?;
-    for name in ["bench_ingest_import", "bench_ingest_copy"] {
-        db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await?;
-    }
+    bench::drop_databases(&admin, &["bench_ingest_import", "bench_ingest_copy"]).await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ mod matching;
 mod progress;
 mod queue;
 mod redis_queue;
+mod resumes;
 mod runs;
 mod schema;
 mod seeding;
