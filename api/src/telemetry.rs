@@ -1,4 +1,5 @@
 //! Structured logs with `tracing`: human-readable text, or JSON lines with `LOG_FORMAT=json`.
+//! A request's lines carry its span (`request_id`, method, path, GraphQL operation, user id).
 
 use tracing_subscriber::EnvFilter;
 
@@ -19,7 +20,7 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };

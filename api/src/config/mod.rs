@@ -69,11 +69,59 @@ pub struct Config {
     pub assign: AssignConfig,
     /// Match scoring.
     pub matching: MatchConfig,
+    /// `CORS_ALLOWED_ORIGINS`: which browser origins may call the API.
+    pub cors: CorsOrigins,
     /// Uploaded resumes: `RESUME_MAX_FILE_BYTES`, `RESUME_MAX_PAGES`,
     /// `RESUME_EXTRACT_TIMEOUT_SECONDS`.
     pub resume: ResumeLimits,
     /// Settings that were given but are not used, each with why: logged at start.
     pub warnings: Vec<String>,
+}
+
+/// The browser origins allowed to call the API from pages of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Only pages served from this server's own origin (no CORS headers at all).
+    SameOrigin,
+    /// Any origin (`*`; refused in production).
+    Any,
+    /// Exactly these origins (`https://app.example.com`, lowercased, no trailing slash).
+    List(Vec<String>),
+}
+
+/// `CORS_ALLOWED_ORIGINS`: comma-separated exact origins; empty for same origin only; `*` for
+/// any, which production refuses.
+fn cors_origins(value: Option<&str>, env: AppEnv) -> Result<CorsOrigins, ConfigError> {
+    let Some(value) = value else {
+        return Ok(CorsOrigins::SameOrigin);
+    };
+    if value == "*" {
+        if env == AppEnv::Production {
+            return Err(ConfigError(
+                "CORS_ALLOWED_ORIGINS=* is refused when APP_ENV=production: list the origins of your frontends".into(),
+            ));
+        }
+        return Ok(CorsOrigins::Any);
+    }
+    let mut list = Vec::new();
+    for raw in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let origin = raw.trim_end_matches('/').to_ascii_lowercase();
+        let valid = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(['/', '*', '?', '#', ' ', '@']));
+        if !valid {
+            return Err(ConfigError(format!(
+                "CORS_ALLOWED_ORIGINS: {raw:?} is not an origin like https://app.example.com (scheme and host, optional port, no path)"
+            )));
+        }
+        list.push(origin);
+    }
+    Ok(if list.is_empty() {
+        CorsOrigins::SameOrigin
+    } else {
+        CorsOrigins::List(list)
+    })
 }
 
 /// Accounts and tokens.
@@ -320,6 +368,7 @@ impl Config {
                     20u32,
                 )?,
             },
+            cors: cors_origins(get("CORS_ALLOWED_ORIGINS"), app_env)?,
             resume: ResumeLimits {
                 max_bytes: parse(
                     get("RESUME_MAX_FILE_BYTES"),

@@ -93,3 +93,37 @@ fn sqlite_urls_create_their_file_and_secrets_stay_out_of_logs() {
     let c = Config::from_map(&map(&[("JWT_SECRET", "topsecretvalue")])).expect("valid");
     assert!(!format!("{c:?}").contains("topsecretvalue"));
 }
+
+#[test]
+fn cors_origins_are_exact_and_any_is_refused_in_production() {
+    let c = |v: &str| Config::from_map(&map(&[("CORS_ALLOWED_ORIGINS", v)])).map(|c| c.cors);
+    assert_eq!(c("").expect("valid"), CorsOrigins::SameOrigin);
+    assert_eq!(
+        c(" https://App.example.com/ , http://localhost:5173").expect("valid"),
+        CorsOrigins::List(vec![
+            "https://app.example.com".into(),
+            "http://localhost:5173".into()
+        ])
+    );
+    assert_eq!(c("*").expect("development"), CorsOrigins::Any);
+    for bad in [
+        "app.example.com",
+        "https://app.example.com/path",
+        "https://*.example.com",
+        "ftp://x",
+    ] {
+        let err = c(bad).expect_err(bad);
+        assert!(err.to_string().contains("CORS_ALLOWED_ORIGINS"), "{err}");
+    }
+    let secret = "x".repeat(MIN_JWT_SECRET_LEN);
+    let err = Config::from_map(&map(&[
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", &secret),
+        ("CORS_ALLOWED_ORIGINS", "*"),
+    ]))
+    .expect_err("refused");
+    assert!(
+        err.to_string().contains("refused when APP_ENV=production"),
+        "{err}"
+    );
+}

@@ -49,6 +49,14 @@ impl RequestAuth {
             user: OnceCell::new(),
         }
     }
+
+    /// The user id a valid token names (the account is not checked), for logs.
+    pub fn user_id(&self) -> Option<i64> {
+        match self.credentials {
+            Credentials::Token(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 const INVALID_TOKEN: &str = "the token is invalid or has expired: sign in again";

@@ -1,10 +1,12 @@
 //! The HTTP server: start-up, serving, graceful shutdown, and the job workers beside it.
 //!
+//! - [`edge`]: request ids (in every log line of a request, and in its response) and CORS.
 //! - [`listener`]: the accept loop (connection cap, header timeout, graceful drain).
 //! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors), GraphiQL (`GET /graphql`,
 //!   and `GET /` leading there), `/healthz`, `/readyz`, security headers.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
+mod edge;
 mod listener;
 mod routes;
 mod websocket;

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::time::Instant;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::HttpState;
 use crate::graphql::context::{ClientAddr, RequestAuth};
@@ -31,7 +31,7 @@ pub(super) fn router(state: HttpState) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
-    Router::new()
+    let router = Router::new()
         // Until the web app is served at `/`, the root leads to GraphiQL.
         .route(
             "/",
@@ -46,8 +46,18 @@ pub(super) fn router(state: HttpState) -> Router {
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header(header::CONTENT_SECURITY_POLICY, API_CSP))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(
+            // The request's span is the one `edge::request_id` opened; one INFO line per
+            // response (status, latency) is the access log.
+            TraceLayer::new_for_http()
+                .make_span_with(|_: &Request| tracing::Span::current())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(axum::middleware::from_fn(super::edge::request_id));
+    match super::edge::cors(&state.app.config.cors) {
+        Some(cors) => router.layer(cors).with_state(state),
+        None => router.with_state(state),
+    }
 }
 
 /// A request refused before it reached the schema, with the same `errors` shape as a GraphQL
@@ -98,7 +108,7 @@ async fn graphql(
     } else {
         http.max_body_bytes
     };
-    let too_large = || {
+    let too_large_response = || {
         if multipart {
             return refused_file(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -116,6 +126,15 @@ async fn graphql(
                 http.max_body_bytes
             ),
         )
+    };
+    // The rest of the body is not read, so the connection cannot carry another request: say
+    // so, or a client may reuse it and lose its next request.
+    let too_large = || {
+        let mut response = too_large_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -177,9 +196,15 @@ async fn graphql(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("invalid"));
-    let operation = operation
-        .data(RequestAuth::from_header(authorization, &state.app))
-        .data(ClientAddr(peer.ip()));
+    let auth = RequestAuth::from_header(authorization, &state.app);
+    let span = tracing::Span::current();
+    if let Some(name) = &operation.operation_name {
+        span.record("operation", name.chars().take(64).collect::<String>());
+    }
+    if let Some(user_id) = auth.user_id() {
+        span.record("user_id", user_id);
+    }
+    let operation = operation.data(auth).data(ClientAddr(peer.ip()));
     match tokio::time::timeout_at(deadline, state.schema.execute(operation)).await {
         Ok(response) => GraphQLResponse::from(response).into_response(),
         Err(_) => {

@@ -47,9 +47,16 @@ pub(super) async fn graphql_ws(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Extension(slot): Extension<ConnectionSlot>,
+    headers: axum::http::HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !super::edge::origin_allowed(&headers, &state.app.config.cors) {
+        let body = axum::Json(serde_json::json!({ "errors": [{
+            "message": "this origin may not open a WebSocket here (CORS_ALLOWED_ORIGINS)",
+            "extensions": { "code": "FORBIDDEN" } }] }));
+        return (StatusCode::FORBIDDEN, body).into_response();
+    }
     let Ok(socket_slot) = state.ws_slots.clone().try_acquire_owned() else {
         let body = axum::Json(serde_json::json!({ "errors": [{
             "message": "too many WebSocket connections; try again shortly",

@@ -1,0 +1,216 @@
+//! What every request passes first: its request id (kept when sane, made otherwise, returned,
+//! and in the logs of the real binary), and CORS for `CORS_ALLOWED_ORIGINS` — preflight
+//! allowed for a listed origin and not for another, the WebSocket refused from another origin.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, on_each_backend, spawn_app, spawn_app_with};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const APP_ORIGIN: &str = "https://app.example.com";
+
+fn request_id(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn request_ids_are_kept_when_sane_and_made_otherwise(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let get = |id: Option<&str>| {
+        let mut request = app.http.get(format!("{}/healthz", app.address));
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        request.send()
+    };
+    let kept = get(Some("lb-7f3a:42_x.y")).await.expect("answers");
+    assert_eq!(request_id(&kept), "lb-7f3a:42_x.y");
+    let made = request_id(&get(None).await.expect("answers"));
+    assert_eq!(made.len(), 32, "{made}");
+    assert!(made.chars().all(|c| c.is_ascii_hexdigit()));
+    for insane in ["has spaces in it", &"x".repeat(129), "id;<script>"] {
+        let replaced = request_id(&get(Some(insane)).await.expect("answers"));
+        assert_ne!(replaced, insane);
+        assert_eq!(replaced.len(), 32);
+    }
+    // GraphQL answers carry it too, errors included.
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.address))
+        .header("x-request-id", "gql-1")
+        .body("not json")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 400);
+    assert_eq!(request_id(&response), "gql-1");
+    app.stop().await.expect("stops");
+}
+
+async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.http
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,authorization",
+        )
+        .send()
+        .await
+        .expect("answers")
+}
+
+fn allowed_origin(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("access-control-allow-origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+async fn ws_status(app: &TestApp, origin: Option<&str>) -> u16 {
+    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
+        .into_client_request()
+        .expect("a request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("header"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("the upgrade failed otherwise: {e}"),
+    }
+}
+
+async fn cors_allows_the_listed_origins_only(backend: Backend) {
+    let app = spawn_app_with(backend, |vars| {
+        vars.insert(
+            "CORS_ALLOWED_ORIGINS".into(),
+            format!("{APP_ORIGIN}/, http://localhost:5173"),
+        );
+    })
+    .await;
+    let ok = preflight(&app, APP_ORIGIN).await;
+    assert!(ok.status().is_success(), "{}", ok.status());
+    assert_eq!(allowed_origin(&ok).as_deref(), Some(APP_ORIGIN));
+    let headers = ok.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
+    assert_eq!(
+        allowed_origin(&preflight(&app, "http://localhost:5173").await).as_deref(),
+        Some("http://localhost:5173")
+    );
+    assert_eq!(
+        allowed_origin(&preflight(&app, "https://evil.example").await),
+        None
+    );
+
+    // The real request from the listed origin can be read by its page.
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.address))
+        .header("origin", APP_ORIGIN)
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(allowed_origin(&response).as_deref(), Some(APP_ORIGIN));
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["data"]["__typename"], "Query");
+
+    assert_eq!(ws_status(&app, Some("https://evil.example")).await, 403);
+    assert_eq!(ws_status(&app, Some(APP_ORIGIN)).await, 101);
+    assert_eq!(ws_status(&app, None).await, 101, "not a browser");
+    let own = format!("http://127.0.0.1:{}", app.port);
+    assert_eq!(
+        ws_status(&app, Some(&own)).await,
+        101,
+        "the page's own origin"
+    );
+    app.stop().await.expect("stops");
+}
+
+async fn without_origins_only_the_own_origin_is_served(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(allowed_origin(&preflight(&app, APP_ORIGIN).await), None);
+    assert_eq!(ws_status(&app, Some(APP_ORIGIN)).await, 403);
+    app.stop().await.expect("stops");
+}
+
+on_each_backend!(
+    request_ids_are_kept_when_sane_and_made_otherwise,
+    cors_allows_the_listed_origins_only,
+    without_origins_only_the_own_origin_is_served
+);
+
+/// The real binary, logging JSON: the request id a client sent is in the request's log lines.
+#[tokio::test]
+async fn the_request_id_is_in_the_logs() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let log = dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jobcollector-under-test"))
+        .arg("serve")
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("jc.db").display()),
+        )
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::File::create(&log)
+                .map(Stdio::from)
+                .expect("a log file"),
+        )
+        .spawn()
+        .expect("serve starts");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let mut answered = None;
+    for _ in 0..100 {
+        let sent = client
+            .post(&url)
+            .header("x-request-id", "trace-me-42")
+            .json(&json!({ "query": "query Probe { __typename }", "operationName": "Probe" }))
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            answered = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answered.map(|s| s.as_u16()), Some(200));
+    let text = std::fs::read_to_string(&log).expect("the log");
+    let line: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["span"]["request_id"] == "trace-me-42")
+        .unwrap_or_else(|| panic!("no log line with the request id in:\n{text}"));
+    assert_eq!(line["span"]["operation"], "Probe", "{line}");
+    assert_eq!(line["span"]["path"], "/graphql");
+}
