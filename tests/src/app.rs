@@ -46,6 +46,9 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ("DATABASE_MAX_CONNECTIONS", "5"),
         ("SHUTDOWN_GRACE_SECONDS", "5"),
         ("QUEUE_POLL_INTERVAL_MS", "50"),
+        // Tests poll and hammer one app from one address; the rate tests set their own.
+        ("RATE_LIMIT_PER_MINUTE", "0"),
+        ("RATE_LIMIT_USER_PER_MINUTE", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -159,7 +159,7 @@ impl LoginThrottle {
 }
 
 /// The address a client is counted under: itself for IPv4, its /64 for IPv6.
-fn block_of(ip: IpAddr) -> IpAddr {
+pub fn block_of(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -71,11 +71,79 @@ pub struct Config {
     pub matching: MatchConfig,
     /// `CORS_ALLOWED_ORIGINS`: which browser origins may call the API.
     pub cors: CorsOrigins,
+    /// `RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_USER_PER_MINUTE`, `TRUSTED_PROXIES`.
+    pub rate_limits: RateLimitConfig,
     /// Uploaded resumes: `RESUME_MAX_FILE_BYTES`, `RESUME_MAX_PAGES`,
     /// `RESUME_EXTRACT_TIMEOUT_SECONDS`.
     pub resume: ResumeLimits,
     /// Settings that were given but are not used, each with why: logged at start.
     pub warnings: Vec<String>,
+}
+
+/// How many GraphQL requests a client may send (0 = no limit).
+#[derive(Debug, Clone, Default)]
+pub struct RateLimitConfig {
+    /// Per client address (IPv6: per /64) and minute.
+    pub per_ip_per_minute: u32,
+    /// Per signed-in user and minute, from any address.
+    pub per_user_per_minute: u32,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An address block: `10.0.0.0/8`, `::1/128`, or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is inside the block (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (addr, prefix) = s.split_once('/').unwrap_or((s, ""));
+        let network: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| "is not an address or a block like 10.0.0.0/8".to_owned())?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = if prefix.is_empty() {
+            max
+        } else {
+            prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("has a prefix length beyond {max}"))?
+        };
+        Ok(Self { network, prefix })
+    }
 }
 
 /// The browser origins allowed to call the API from pages of their own.
@@ -369,6 +437,28 @@ impl Config {
                 )?,
             },
             cors: cors_origins(get("CORS_ALLOWED_ORIGINS"), app_env)?,
+            rate_limits: RateLimitConfig {
+                per_ip_per_minute: parse(
+                    get("RATE_LIMIT_PER_MINUTE"),
+                    "RATE_LIMIT_PER_MINUTE",
+                    600u32,
+                )?,
+                per_user_per_minute: parse(
+                    get("RATE_LIMIT_USER_PER_MINUTE"),
+                    "RATE_LIMIT_USER_PER_MINUTE",
+                    300u32,
+                )?,
+                trusted_proxies: get("TRUSTED_PROXIES")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<Cidr>()
+                            .map_err(|why| ConfigError(format!("TRUSTED_PROXIES: {p:?} {why}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
             resume: ResumeLimits {
                 max_bytes: parse(
                     get("RESUME_MAX_FILE_BYTES"),

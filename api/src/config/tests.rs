@@ -127,3 +127,27 @@ fn cors_origins_are_exact_and_any_is_refused_in_production() {
         "{err}"
     );
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_blocks() {
+    let c = Config::from_map(&map(&[(
+        "TRUSTED_PROXIES",
+        "10.0.0.0/8, 192.168.1.7, fd00::/8",
+    )]))
+    .expect("valid");
+    let t = &c.rate_limits.trusted_proxies;
+    let has = |ip: &str| t.iter().any(|c| c.contains(ip.parse().expect("ip")));
+    assert!(has("10.200.3.4") && has("192.168.1.7") && has("fd12::1") && has("::ffff:10.1.1.1"));
+    assert!(!has("192.168.1.8") && !has("11.0.0.1") && !has("fe80::1"));
+    for bad in ["10.0.0.0/33", "proxy.local"] {
+        let err = Config::from_map(&map(&[("TRUSTED_PROXIES", bad)])).expect_err(bad);
+        assert!(err.to_string().contains("TRUSTED_PROXIES"), "{err}");
+    }
+    assert_eq!(
+        Config::from_map(&HashMap::new())
+            .expect("defaults")
+            .rate_limits
+            .per_ip_per_minute,
+        600
+    );
+}

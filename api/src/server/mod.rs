@@ -2,12 +2,15 @@
 //!
 //! - [`edge`]: request ids (in every log line of a request, and in its response) and CORS.
 //! - [`listener`]: the accept loop (connection cap, header timeout, graceful drain).
+//! - [`rate`]: request rates per client address and per user, and who the client is behind a
+//!   trusted proxy.
 //! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors), GraphiQL (`GET /graphql`,
 //!   and `GET /` leading there), `/healthz`, `/readyz`, security headers.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
 mod edge;
 mod listener;
+mod rate;
 mod routes;
 mod websocket;
 
@@ -34,6 +37,8 @@ struct HttpState {
     stopping: watch::Receiver<bool>,
     /// `WS_MAX_CONNECTIONS` permits, one per open WebSocket.
     ws_slots: Arc<tokio::sync::Semaphore>,
+    /// `RATE_LIMIT_*` on `/graphql`.
+    rate: Arc<rate::RateLimits>,
 }
 
 /// A built application: database ready, listener bound, not yet serving.
@@ -73,6 +78,7 @@ impl Application {
             ws_slots: Arc::new(tokio::sync::Semaphore::new(
                 state.config.http.ws_max_connections,
             )),
+            rate: Arc::new(rate::RateLimits::new(&state.config.rate_limits)),
         });
         Ok(Self {
             listener,

@@ -67,6 +67,20 @@ fn refused(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// 429 with `Retry-After` (whole seconds, at least 1) and a `RATE_LIMITED` error saying when.
+fn rate_limited(wait: Duration, who: &str) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let secs = secs.max(1);
+    let body = json!({ "errors": [{
+        "message": format!("too many requests from {who}: try again in {secs} s"),
+        "extensions": { "code": "RATE_LIMITED", "retryAfter": secs } }] });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
 /// An upload refused before it reached the schema: a VALIDATION error on `file`, as the
 /// mutation's own refusals are.
 fn refused_file(status: StatusCode, message: String) -> Response {
@@ -98,6 +112,10 @@ async fn graphql(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
+    let client = state.rate.client(peer, &headers);
+    if let Err(wait) = state.rate.check_ip(client) {
+        return rate_limited(wait, "this address");
+    }
     let http = state.app.config.http;
     let resume = state.app.config.resume;
     let deadline = Instant::now() + http.request_timeout;
@@ -203,8 +221,11 @@ async fn graphql(
     }
     if let Some(user_id) = auth.user_id() {
         span.record("user_id", user_id);
+        if let Err(wait) = state.rate.check_user(user_id) {
+            return rate_limited(wait, "this account");
+        }
     }
-    let operation = operation.data(auth).data(ClientAddr(peer.ip()));
+    let operation = operation.data(auth).data(ClientAddr(client));
     match tokio::time::timeout_at(deadline, state.schema.execute(operation)).await {
         Ok(response) => GraphQLResponse::from(response).into_response(),
         Err(_) => {

@@ -64,13 +64,14 @@ pub(super) async fn graphql_ws(
         return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
     };
     let limit = state.app.config.http.max_body_bytes;
+    let client = state.rate.client(peer, &headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
             let _held = (slot, socket_slot);
-            session(socket, state, protocol, ClientAddr(peer.ip())).await;
+            session(socket, state, protocol, ClientAddr(client)).await;
         })
 }
 

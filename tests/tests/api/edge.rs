@@ -1,6 +1,7 @@
 //! What every request passes first: its request id (kept when sane, made otherwise, returned,
-//! and in the logs of the real binary), and CORS for `CORS_ALLOWED_ORIGINS` — preflight
-//! allowed for a listed origin and not for another, the WebSocket refused from another origin.
+//! and in the logs of the real binary); CORS for `CORS_ALLOWED_ORIGINS` — preflight allowed
+//! for a listed origin and not for another, the WebSocket refused from another origin; and the
+//! rate limits per address (behind a trusted proxy, per forwarded client) and per user.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -153,7 +154,115 @@ async fn without_origins_only_the_own_origin_is_served(backend: Backend) {
     app.stop().await.expect("stops");
 }
 
+async fn typename(
+    app: &TestApp,
+    forwarded: Option<&str>,
+    token: Option<&str>,
+) -> (u16, Value, Option<String>) {
+    let mut request = app
+        .http
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ __typename }" }));
+    if let Some(f) = forwarded {
+        request = request.header("x-forwarded-for", f);
+    }
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let response = request.send().await.expect("answers");
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, response.json().await.expect("json"), retry)
+}
+
+async fn past_the_rate_a_client_waits_and_then_goes_on(backend: Backend) {
+    // 120 a minute: bursts of 30, one more every half second.
+    let app = spawn_app_with(backend, |vars| {
+        vars.insert("RATE_LIMIT_PER_MINUTE".into(), "120".into());
+    })
+    .await;
+    for i in 0..30 {
+        let (status, body, _) = typename(&app, None, None).await;
+        assert_eq!(status, 200, "request {i}: {body}");
+    }
+    let (status, body, retry) = typename(&app, None, None).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1);
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "only /graphql is limited"
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(typename(&app, None, None).await.0, 200, "refilled");
+    app.stop().await.expect("stops");
+}
+
+/// An app allowing 4 requests a minute (bursts of 1) per address, behind a trusted proxy or not.
+async fn limited(backend: Backend, trusted: bool) -> TestApp {
+    spawn_app_with(backend, move |vars| {
+        vars.insert("RATE_LIMIT_PER_MINUTE".into(), "4".into());
+        if trusted {
+            vars.insert("TRUSTED_PROXIES".into(), "127.0.0.0/8".into());
+        }
+    })
+    .await
+}
+
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate(backend: Backend) {
+    let app = limited(backend.clone(), true).await;
+    assert_eq!(typename(&app, Some("203.0.113.5"), None).await.0, 200);
+    assert_eq!(typename(&app, Some("203.0.113.5"), None).await.0, 429);
+    assert_eq!(
+        typename(&app, Some("198.51.100.7, 203.0.113.6"), None)
+            .await
+            .0,
+        200,
+        "the last untrusted hop"
+    );
+    app.stop().await.expect("stops");
+
+    // From an untrusted peer the header is the client's own word: ignored.
+    let app = limited(backend, false).await;
+    assert_eq!(typename(&app, Some("203.0.113.5"), None).await.0, 200);
+    assert_eq!(typename(&app, Some("203.0.113.6"), None).await.0, 429);
+    app.stop().await.expect("stops");
+}
+
+async fn a_user_is_limited_across_addresses(backend: Backend) {
+    let app = spawn_app_with(backend, |vars| {
+        vars.insert("RATE_LIMIT_USER_PER_MINUTE".into(), "4".into());
+    })
+    .await;
+    let token = app.register("busy@example.com").await;
+    assert_eq!(typename(&app, None, Some(&token)).await.0, 200);
+    let (status, body, retry) = typename(&app, None, Some(&token)).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(retry.is_some());
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("this account")
+    );
+    assert_eq!(
+        typename(&app, None, None).await.0,
+        200,
+        "anonymous requests are not the user's"
+    );
+    app.stop().await.expect("stops");
+}
+
 on_each_backend!(
+    past_the_rate_a_client_waits_and_then_goes_on,
+    behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate,
+    a_user_is_limited_across_addresses,
     request_ids_are_kept_when_sane_and_made_otherwise,
     cors_allows_the_listed_origins_only,
     without_origins_only_the_own_origin_is_served
