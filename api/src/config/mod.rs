@@ -463,11 +463,20 @@ impl Config {
                 max_bytes: parse(
                     get("RESUME_MAX_FILE_BYTES"),
                     "RESUME_MAX_FILE_BYTES",
-                    5 * 1024 * 1024usize,
+                    ResumeLimits::default().max_bytes,
                 )?
                 .max(1024),
-                max_pages: parse(get("RESUME_MAX_PAGES"), "RESUME_MAX_PAGES", 20u32)?.max(1),
-                timeout: secs("RESUME_EXTRACT_TIMEOUT_SECONDS", 10)?.max(Duration::from_secs(1)),
+                max_pages: parse(
+                    get("RESUME_MAX_PAGES"),
+                    "RESUME_MAX_PAGES",
+                    ResumeLimits::default().max_pages,
+                )?
+                .max(1),
+                timeout: secs(
+                    "RESUME_EXTRACT_TIMEOUT_SECONDS",
+                    ResumeLimits::default().timeout.as_secs(),
+                )?
+                .max(Duration::from_secs(1)),
             },
             warnings,
         })

@@ -4,8 +4,9 @@
 //! - [`listener`]: the accept loop (connection cap, header timeout, graceful drain).
 //! - [`rate`]: request rates per client address and per user, and who the client is behind a
 //!   trusted proxy.
-//! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors), GraphiQL (`GET /graphql`,
-//!   and `GET /` leading there), `/healthz`, `/readyz`, security headers.
+//! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors, resume uploads, rate
+//!   limits), `GET /files/resume`, GraphiQL (`GET /graphql`, and `GET /` leading there),
+//!   `/healthz`, `/readyz`, security headers.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
 mod edge;

@@ -297,23 +297,20 @@ async fn the_request_id_is_in_the_logs() {
         .expect("serve starts");
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/graphql");
-    let mut answered = None;
-    for _ in 0..100 {
-        let sent = client
+    let answered = tests::eventually("serve answers", Duration::from_secs(10), async || {
+        client
             .post(&url)
             .header("x-request-id", "trace-me-42")
             .json(&json!({ "query": "query Probe { __typename }", "operationName": "Probe" }))
             .send()
-            .await;
-        if let Ok(response) = sent {
-            answered = Some(response.status());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .await
+            .map(|r| r.status().as_u16())
+            .map_err(|e| e.to_string())
+    })
+    .await;
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(answered.map(|s| s.as_u16()), Some(200));
+    assert_eq!(answered, 200);
     let text = std::fs::read_to_string(&log).expect("the log");
     let line: Value = text
         .lines()

@@ -123,7 +123,7 @@ fn hyphen_is_real(text: &str, line: &str, next: &str) -> bool {
 /// The cleaned text: see the module comment. Paragraph breaks (one blank line) survive.
 pub fn clean(raw: &str) -> String {
     let mut plain_text = String::with_capacity(raw.len());
-    for c in raw.nfc() {
+    for c in raw.chars() {
         plain(c, &mut plain_text);
     }
     let mut lines: Vec<String> = Vec::new();
@@ -159,9 +159,9 @@ pub fn clean(raw: &str) -> String {
     while lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
-    let mut out = lines.join("\n");
-    out = out.nfc().collect();
-    out
+    // Composed once, at the end: dropping invisible characters can bring a base letter and
+    // its combining mark together.
+    lines.join("\n").nfc().collect()
 }
 
 #[cfg(test)]

@@ -348,13 +348,11 @@ impl Walker {
 
     /// A finished line goes to the open table cell, else to the part's lines.
     fn emit(&mut self, line: String) {
-        let open_table_depth = self.tables.len();
-        if open_table_depth > 0
-            && let Some(cell) = self
-                .tables
-                .last_mut()
-                .and_then(|t| t.rows.last_mut())
-                .and_then(|r| r.last_mut())
+        if let Some(cell) = self
+            .tables
+            .last_mut()
+            .and_then(|t| t.rows.last_mut())
+            .and_then(|r| r.last_mut())
         {
             cell.push(line);
             return;

@@ -89,15 +89,15 @@ pub enum Refusal {
     Crashed,
 }
 
-/// What the bytes are, as far as a resume upload cares.
-fn identify(bytes: &[u8]) -> Result<ResumeSource, Refusal> {
+/// What the bytes are, as far as a resume upload cares; for text, the text decoded.
+fn identify(bytes: &[u8]) -> Result<(ResumeSource, Option<String>), Refusal> {
     let head = &bytes[..bytes.len().min(1024)];
     let starts = |magic: &[u8]| bytes.starts_with(magic);
     if bytes.is_empty() {
         return Err(Refusal::Empty);
     }
     if head.windows(5).any(|w| w == b"%PDF-") {
-        return Ok(ResumeSource::Pdf);
+        return Ok((ResumeSource::Pdf, None));
     }
     if starts(b"PK\x03\x04") {
         if head
@@ -108,7 +108,7 @@ fn identify(bytes: &[u8]) -> Result<ResumeSource, Refusal> {
                 "an OpenDocument text (.odt): save it as DOCX or PDF".into(),
             ));
         }
-        return Ok(ResumeSource::Docx);
+        return Ok((ResumeSource::Docx, None));
     }
     if starts(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
         let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
@@ -140,11 +140,12 @@ fn identify(bytes: &[u8]) -> Result<ResumeSource, Refusal> {
         if let Some(what) = what {
             return Err(Refusal::Unsupported(what.into()));
         }
-        return Ok(if plain::is_markdown(&text) {
+        let source = if plain::is_markdown(&text) {
             ResumeSource::Markdown
         } else {
             ResumeSource::Text
-        });
+        };
+        return Ok((source, Some(text)));
     }
     let binary: [(&[u8], &str); 13] = [
         (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -257,7 +258,7 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Refusal> {
         });
     }
     let deadline = Instant::now() + limits.timeout;
-    let source = identify(bytes)?;
+    let (source, text) = identify(bytes)?;
     let mut warnings = Vec::new();
     let (raw, pages) = match source {
         ResumeSource::Pdf => {
@@ -293,11 +294,8 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Refusal> {
             }
             (docx.text, docx.pages)
         }
-        ResumeSource::Markdown => {
-            let text = plain::decode(bytes).unwrap_or_default();
-            (plain::markdown_text(&text), None)
-        }
-        ResumeSource::Text => (plain::decode(bytes).unwrap_or_default(), None),
+        ResumeSource::Markdown => (plain::markdown_text(&text.unwrap_or_default()), None),
+        ResumeSource::Text => (text.unwrap_or_default(), None),
     };
     if Instant::now() > deadline {
         return Err(Refusal::TimedOut);

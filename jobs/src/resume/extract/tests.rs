@@ -202,15 +202,12 @@ fn what_is_refused_says_why() {
 
 #[test]
 fn a_zip_bomb_is_refused_without_inflating_it() {
-    let started = Instant::now();
+    // 1024 MB is the size the archive's directory declares: a bounded read that inflated the
+    // part would have stopped at 16 MB and said so.
     let why = refused(&fixture("zip_bomb.docx"));
     assert!(
         matches!(&why, Refusal::Bomb(m) if m.contains("1024 MB")),
         "{why}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "nothing was inflated"
     );
 }
 
