@@ -112,6 +112,9 @@ impl From<jobs::Error> for ApiError {
             },
             jobs::Error::Conflict(m) => Self::Conflict(m),
             jobs::Error::NotFound(m) => Self::NotFound(m),
+            jobs::Error::RateLimited {
+                retry_after_secs, ..
+            } => Self::RateLimited { retry_after_secs },
             jobs::Error::Database(e) => Self::internal(e),
             jobs::Error::Superseded(m) | jobs::Error::Unexpected(m) => {
                 Self::internal(anyhow::anyhow!(m))

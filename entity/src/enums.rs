@@ -52,6 +52,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a tailored document is.
+    DocumentKind { Resume = "resume", CoverLetter = "cover_letter" }
+}
+
+text_enum! {
+    /// Where a tailored document stands: queued or being made, made, or given up on.
+    DocumentStatus { Pending = "pending", Ready = "ready", Failed = "failed" }
+}
+
+text_enum! {
     /// The user's own status for a matched listing.
     MatchStatus { New = "new", Saved = "saved", Applied = "applied", Dismissed = "dismissed" }
 }

@@ -6,7 +6,7 @@
 //! - [`enums`]: the closed sets stored as short strings (roles, statuses, methods, origins).
 //! - one module per table: [`search_category`], [`job_listing`], [`listing_posting`],
 //!   [`job_listing_category`], [`user`], [`user_job_match`], [`pipeline_run`],
-//!   [`source_health`], [`resume_file`].
+//!   [`source_health`], [`resume_file`], [`tailored_document`].
 //!
 //! Every table works on both Postgres and SQLite: enums are text, lists are JSON, times are
 //! timestamps with time zone.
@@ -20,6 +20,7 @@ pub mod pipeline_run;
 pub mod resume_file;
 pub mod search_category;
 pub mod source_health;
+pub mod tailored_document;
 pub mod user;
 pub mod user_job_match;
 
@@ -28,6 +29,6 @@ pub use domain::{
     StringList, check_plain_text,
 };
 pub use enums::{
-    AssignmentMethod, AssignmentStatus, CategoryOrigin, MatchStatus, ResumeSource, Role, RunStatus,
-    RunTrigger, ScoreMethod,
+    AssignmentMethod, AssignmentStatus, CategoryOrigin, DocumentKind, DocumentStatus, MatchStatus,
+    ResumeSource, Role, RunStatus, RunTrigger, ScoreMethod,
 };

@@ -15,6 +15,12 @@ pub enum Error {
     /// Nothing has that identifier.
     #[error("{0}")]
     NotFound(String),
+    /// Too many requests of a kind; it may be asked again after `retry_after_secs`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// This worker no longer holds the run it was working on: another took it over after this
     /// one's heartbeat stopped. Nothing it would still write may land.
     #[error("superseded: {0}")]

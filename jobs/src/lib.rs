@@ -12,6 +12,9 @@
 //! - [`matching`]: scoring a user's fresh listings (`MatchUser`), and reading their matches.
 //! - [`resume`]: checking and saving a resume, pasted or uploaded (its assignment is queued by
 //!   `queue`), and reading the text of PDF, DOCX, Markdown and text files.
+//! - [`documents`]: resumes and cover letters tailored to a listing (`TailorDocument`): the
+//!   LLM's edits checked against the resume, the deterministic tailoring, and rendering to
+//!   Markdown, PDF and DOCX in process.
 //! - [`queue`]: background jobs on apalis — payloads, storages, workers, the scheduler, and
 //!   the only place follow-up jobs are queued.
 //! - [`roles`]: a role read from a job title (specialty, family, level, manager or not), and
@@ -28,6 +31,7 @@ pub mod accounts;
 pub mod assign;
 pub mod catalog;
 pub mod collect;
+pub mod documents;
 pub mod error;
 pub mod listings;
 pub mod llm;

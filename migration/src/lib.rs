@@ -13,6 +13,7 @@ mod m20261201_000004_track_run_liveness;
 mod m20261202_000005_create_source_health;
 mod m20261202_000006_identify_openings;
 mod m20261203_000007_create_resume_files;
+mod m20261204_000008_create_tailored_documents;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_create_source_health::Migration),
             Box::new(m20261202_000006_identify_openings::Migration),
             Box::new(m20261203_000007_create_resume_files::Migration),
+            Box::new(m20261204_000008_create_tailored_documents::Migration),
         ]
     }
 }

@@ -19,6 +19,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// Set only on a download link's token: the document and format it opens. A session
+    /// token never has it, and a link's token is never a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
 }
 
 /// Signing and verification keys, built once from config.
@@ -71,8 +75,41 @@ impl TokenKeys {
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
             iss: ISSUER.to_owned(),
+            doc: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// A token for a download link: it opens document `document` as `format` for `user_id`,
+    /// for `ttl`, and nothing else.
+    pub fn issue_link(
+        &self,
+        user_id: i64,
+        document: i64,
+        format: &str,
+        ttl: Duration,
+    ) -> ApiResult<String> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now,
+            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(300),
+            iss: ISSUER.to_owned(),
+            doc: Some(format!("{document}/{format}")),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// The user a download link's token was issued to, if it is good and for exactly this
+    /// document and format.
+    pub fn verify_link(&self, token: &str, document: i64, format: &str) -> ApiResult<i64> {
+        let refused = || ApiError::Unauthenticated("the link is invalid or has expired");
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| refused())?;
+        if data.claims.doc.as_deref() != Some(format!("{document}/{format}").as_str()) {
+            return Err(refused());
+        }
+        data.claims.sub.parse().map_err(|_| refused())
     }
 
     /// The user id a token names, if its signature, issuer and expiry are good.
@@ -80,6 +117,11 @@ impl TokenKeys {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| {
             ApiError::Unauthenticated("the token is invalid or has expired: sign in again")
         })?;
+        if data.claims.doc.is_some() {
+            return Err(ApiError::Unauthenticated(
+                "a download link's token is not a session: sign in",
+            ));
+        }
         data.claims.sub.parse().map_err(|_| {
             ApiError::Unauthenticated("the token is invalid or has expired: sign in again")
         })

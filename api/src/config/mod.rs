@@ -17,6 +17,8 @@ pub use limits::{GraphqlConfig, HttpConfig, LoginLimits};
 
 use jobs::assign::AssignConfig;
 use jobs::collect::CollectConfig;
+use jobs::documents::DocumentConfig;
+use jobs::documents::render::Paper;
 use jobs::llm::{BedrockAuth, BedrockConfig};
 use jobs::matching::MatchConfig;
 use jobs::queue::QueueConfig;
@@ -76,6 +78,10 @@ pub struct Config {
     /// Uploaded resumes: `RESUME_MAX_FILE_BYTES`, `RESUME_MAX_PAGES`,
     /// `RESUME_EXTRACT_TIMEOUT_SECONDS`.
     pub resume: ResumeLimits,
+    /// Tailored documents: `TAILOR_MAX_PER_HOUR`, `DOCUMENT_PAPER`.
+    pub documents: DocumentConfig,
+    /// `DOCUMENT_LINK_TTL_SECONDS`: how long a signed download link works.
+    pub document_link_ttl: Duration,
     /// Settings that were given but are not used, each with why: logged at start.
     pub warnings: Vec<String>,
 }
@@ -478,6 +484,21 @@ impl Config {
                 )?
                 .max(Duration::from_secs(1)),
             },
+            documents: DocumentConfig {
+                max_per_hour: parse(
+                    get("TAILOR_MAX_PER_HOUR"),
+                    "TAILOR_MAX_PER_HOUR",
+                    DocumentConfig::default().max_per_hour,
+                )?,
+                paper: match get("DOCUMENT_PAPER") {
+                    None => Paper::default(),
+                    Some(raw) => Paper::parse(raw).ok_or_else(|| {
+                        ConfigError(format!("DOCUMENT_PAPER: {raw:?} is not a4 or letter"))
+                    })?,
+                },
+            },
+            document_link_ttl: secs("DOCUMENT_LINK_TTL_SECONDS", 300)?
+                .clamp(Duration::from_secs(10), Duration::from_secs(3600)),
             warnings,
         })
     }

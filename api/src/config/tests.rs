@@ -151,3 +151,26 @@ fn trusted_proxies_are_addresses_or_blocks() {
         600
     );
 }
+
+#[test]
+fn documents_take_their_paper_rate_and_link_lifetime() {
+    let c = Config::from_map(&HashMap::new()).expect("defaults");
+    assert_eq!(c.documents.paper, Paper::A4);
+    assert_eq!(c.documents.max_per_hour, 20);
+    assert_eq!(c.document_link_ttl, Duration::from_secs(300));
+    let c = Config::from_map(&map(&[
+        ("DOCUMENT_PAPER", "Letter"),
+        ("TAILOR_MAX_PER_HOUR", "0"),
+        ("DOCUMENT_LINK_TTL_SECONDS", "999999"),
+    ]))
+    .expect("valid");
+    assert_eq!(c.documents.paper, Paper::Letter);
+    assert_eq!(c.documents.max_per_hour, 0, "0 is no limit");
+    assert_eq!(
+        c.document_link_ttl,
+        Duration::from_secs(3600),
+        "an hour at most"
+    );
+    let err = Config::from_map(&map(&[("DOCUMENT_PAPER", "a5")])).expect_err("a5");
+    assert!(err.0.contains("DOCUMENT_PAPER"), "{}", err.0);
+}

@@ -12,6 +12,9 @@
 //! - [`cursor`]: the opaque keyset cursors of both lists.
 //! - [`runs`]: `pipelineRun`, `pipelineRuns`, `runPipeline` and the `pipelineRunProgress`
 //!   subscription — collector runs for admins.
+//! - [`documents`]: `tailorDocument`, `tailoredDocument(s)` and the
+//!   `tailoredDocumentProgress` subscription — resumes and cover letters tailored to a listing,
+//!   with signed download links.
 //! - [`health`]: `sourceHealth` — how each job source has fared across runs, for admins.
 //! - [`limits`]: every operation measured (tokens, aliases, depth, cost, sign-ins) before it
 //!   is validated or run.
@@ -22,6 +25,7 @@ pub mod accounts;
 pub mod categories;
 pub mod context;
 pub mod cursor;
+pub mod documents;
 pub mod health;
 pub mod limits;
 pub mod listings;
@@ -44,6 +48,7 @@ pub struct QueryRoot(
     listings::ListingQuery,
     runs::RunQuery,
     health::HealthQuery,
+    documents::DocumentQuery,
 );
 
 /// Everything a client can change.
@@ -54,12 +59,13 @@ pub struct MutationRoot(
     categories::CategoryMutation,
     matches::MatchMutation,
     runs::RunMutation,
+    documents::DocumentMutation,
 );
 
 /// Everything a client can follow live (WebSocket, graphql-transport-ws, on `/graphql/ws`).
 #[derive(MergedSubscription, Default, Debug)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(runs::RunSubscription);
+pub struct SubscriptionRoot(runs::RunSubscription, documents::DocumentSubscription);
 
 /// The served schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -1,5 +1,7 @@
 //! The HTTP server: start-up, serving, graceful shutdown, and the job workers beside it.
 //!
+//! - [`downloads`]: `GET /documents/{id}/{format}` — a tailored document rendered as PDF,
+//!   DOCX or Markdown, for its owner's Bearer token or a signed link.
 //! - [`edge`]: request ids (in every log line of a request, and in its response) and CORS.
 //! - [`listener`]: the accept loop (connection cap, header timeout, graceful drain).
 //! - [`rate`]: request rates per client address and per user, and who the client is behind a
@@ -9,6 +11,7 @@
 //!   `/healthz`, `/readyz`, security headers.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
+mod downloads;
 mod edge;
 mod listener;
 mod rate;

@@ -1,5 +1,6 @@
 //! The routes: `POST /graphql` (with its own body limit, timeout and clean errors; JSON, or a
-//! multipart upload of one resume file), `GET /files/resume` (the caller's resume file), GraphiQL on
+//! multipart upload of one resume file), `GET /files/resume` (the caller's resume file),
+//! `GET /documents/{id}/{format}` (a tailored document, in `downloads`), GraphiQL on
 //! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
 //! `/healthz`, `/readyz`, and the security headers every response carries.
 
@@ -40,6 +41,7 @@ pub(super) fn router(state: HttpState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(super::websocket::graphql_ws))
         .route("/files/resume", get(resume_file))
+        .route("/documents/{id}/{format}", get(super::downloads::document))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -62,7 +64,7 @@ pub(super) fn router(state: HttpState) -> Router {
 
 /// A request refused before it reached the schema, with the same `errors` shape as a GraphQL
 /// error and a stable `extensions.code`.
-fn refused(status: StatusCode, code: &str, message: String) -> Response {
+pub(super) fn refused(status: StatusCode, code: &str, message: String) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, Json(body)).into_response()
 }
@@ -245,14 +247,19 @@ async fn graphql(
 /// `GET /files/resume`: the signed-in user's original resume file, byte for byte, as an
 /// attachment under the name it was uploaded with; 401 without a valid Bearer token, 404 when
 /// the resume was pasted or never saved.
-async fn resume_file(State(state): State<HttpState>, headers: HeaderMap) -> Response {
-    let token = headers
+/// The token of `Authorization: Bearer <token>`, if sent.
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
-        });
+        })
+}
+
+async fn resume_file(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    let token = bearer(&headers);
     let unauthenticated =
         |why: &str| refused(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", why.into());
     let Some(token) = token else {

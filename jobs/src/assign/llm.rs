@@ -129,6 +129,7 @@ pub(super) async fn ask_llm(
             system: CHOOSE_SYSTEM,
             prompt: choose_prompt(resume, active),
             tool: &tool,
+            max_tokens: None,
         })
         .await
     {
@@ -164,6 +165,7 @@ pub(super) async fn ask_llm(
             system: PROPOSE_SYSTEM,
             prompt: propose_prompt(resume, active),
             tool: &tool,
+            max_tokens: None,
         })
         .await
     {

@@ -200,7 +200,7 @@ impl Llm for BedrockLlm {
             .inference_config(
                 InferenceConfiguration::builder()
                     .temperature(0.0)
-                    .max_tokens(self.max_tokens)
+                    .max_tokens(request.max_tokens.unwrap_or(self.max_tokens))
                     .build(),
             )
             .tool_config(tools)

@@ -31,6 +31,9 @@ pub struct ToolRequest<'a> {
     /// The user message: the material to judge.
     pub prompt: String,
     pub tool: &'a Tool,
+    /// The most tokens the answer may use; `None` is the provider's setting
+    /// (`BEDROCK_LLM_MAX_TOKENS`). Tailoring asks for more than a score needs.
+    pub max_tokens: Option<i32>,
 }
 
 /// Tokens a call used, as the provider reports them.

@@ -100,6 +100,7 @@ pub async fn llm_score(
             system: SCORE_SYSTEM,
             prompt: score_prompt(resume, listing),
             tool: &tool,
+            max_tokens: None,
         })
         .await?;
     parse_score(&reply.input, reply.usage)

@@ -4,7 +4,8 @@
 //! machine, Postgres when that is the database), so a queued job survives a restart and a
 //! single binary needs nothing else; with `REDIS_URL` set it lives in Redis, shared by every
 //! process. Jobs: [`RunPipeline`] (one collector run), [`AssignCategory`] (a user's category
-//! from their resume), [`MatchUser`] (scoring a user's fresh listings).
+//! from their resume), [`MatchUser`] (scoring a user's fresh listings), [`TailorDocument`]
+//! (a resume or cover letter tailored to a listing).
 //!
 //! - [`Queue`]: the queues of every job type on one backend; pushes jobs.
 //! - `storage`: one job type's queue ([`Storage`]) and how it is built.
@@ -52,6 +53,12 @@ pub struct AssignCategory {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchUser {
     pub user_id: i64,
+}
+
+/// Make the tailored document `document_id` (created PENDING by `tailorDocument`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailorDocument {
+    pub document_id: i64,
 }
 
 /// How the queue is named and worked.
@@ -141,6 +148,7 @@ pub struct Queue {
     runs: Storage<RunPipeline>,
     assignments: Storage<AssignCategory>,
     matching: Storage<MatchUser>,
+    tailoring: Storage<TailorDocument>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -219,6 +227,7 @@ impl Queue {
             runs: storage(&backend, config, "run_pipeline"),
             assignments: storage(&backend, config, "assign_category"),
             matching: storage(&backend, config, "match_user"),
+            tailoring: storage(&backend, config, "tailor_document"),
             backend,
             config: config.clone(),
         }
@@ -251,6 +260,11 @@ impl Queue {
         &self.matching
     }
 
+    /// The tailoring queue.
+    pub fn tailoring(&self) -> &Storage<TailorDocument> {
+        &self.tailoring
+    }
+
     /// Jobs of this deployment's queues not finished yet: waiting, running, or failed with
     /// attempts left. On the SQL storages only (apalis-redis keeps no such count); tests use
     /// it to wait until the queue is idle.
@@ -259,23 +273,26 @@ impl Queue {
             self.config.queue_name("run_pipeline"),
             self.config.queue_name("assign_category"),
             self.config.queue_name("match_user"),
+            self.config.queue_name("tailor_document"),
         ];
         let count: i64 = match &self.backend {
             Backend::Sqlite(pool) => sea_orm::sqlx::query_scalar(
-                "SELECT COUNT(*) FROM Jobs WHERE job_type IN (?, ?, ?) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+                "SELECT COUNT(*) FROM Jobs WHERE job_type IN (?, ?, ?, ?) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
             )
             .bind(&names[0])
             .bind(&names[1])
             .bind(&names[2])
+            .bind(&names[3])
             .fetch_one(pool)
             .await
             .map_err(queue_error)?,
             Backend::Postgres(pool) => sea_orm::sqlx::query_scalar(
-                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type IN ($1, $2, $3) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type IN ($1, $2, $3, $4) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
             )
             .bind(&names[0])
             .bind(&names[1])
             .bind(&names[2])
+            .bind(&names[3])
             .fetch_one(pool)
             .await
             .map_err(queue_error)?,
@@ -301,6 +318,11 @@ impl Queue {
     /// Queues matching for a user.
     pub async fn push_match(&self, job: MatchUser) -> Result<()> {
         self.matching.push(job).await
+    }
+
+    /// Queues the making of a tailored document.
+    pub async fn push_tailor(&self, job: TailorDocument) -> Result<()> {
+        self.tailoring.push(job).await
     }
 }
 

@@ -9,7 +9,7 @@ use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use super::{AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline};
+use super::{AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline, TailorDocument};
 use crate::assign::{self, AssignConfig};
 use crate::collect::lease::{self as runs_lease, Claim};
 use crate::collect::{self, CollectConfig, SilentProgress};
@@ -171,6 +171,31 @@ pub async fn match_user(
     .map_err(|e| settle("match_user", &attempt, deps.queue.config(), e.into()))
 }
 
+/// Makes a tailored document. On the last failed attempt the document is marked FAILED with
+/// the error, so its owner is not left waiting on PENDING.
+pub async fn tailor_document(
+    job: TailorDocument,
+    deps: Data<Arc<Deps>>,
+    attempt: Attempt,
+) -> Result<(), BoxDynError> {
+    let queue = deps.queue.config();
+    match crate::documents::make(&deps.db, deps.llm.as_deref(), job.document_id).await {
+        Ok(made) => {
+            tracing::info!(document_id = job.document_id, ?made, "tailored document");
+            Ok(())
+        }
+        Err(e) => {
+            if is_last_attempt(&attempt, queue) {
+                let why = format!("the document could not be made: {e}");
+                if let Err(why) = crate::documents::give_up(&deps.db, job.document_id, &why).await {
+                    tracing::warn!(document_id = job.document_id, error = %why, "could not record the failure");
+                }
+            }
+            Err(settle("tailor_document", &attempt, queue, e.into()))
+        }
+    }
+}
+
 /// Whether this attempt is the job's last (`JOB_MAX_RETRIES` retries already made).
 fn is_last_attempt(attempt: &Attempt, queue: &QueueConfig) -> bool {
     attempt.current() >= queue.max_attempts()
@@ -306,6 +331,14 @@ pub async fn run(
         settings,
         deps,
         match_user
+    );
+    let monitor = crate::register_worker!(
+        monitor,
+        queue.tailoring().clone(),
+        "tailor-document",
+        settings,
+        deps,
+        tailor_document
     );
     let workers = monitor.run_with_signal(async move {
         stop.await;

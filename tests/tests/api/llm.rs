@@ -38,6 +38,7 @@ async fn call(llm: &BedrockLlm) -> Result<serde_json::Value, LlmError> {
         system: "You score resumes.",
         prompt: "Resume and listing here.".into(),
         tool: &tool,
+        max_tokens: None,
     })
     .await
     .map(|r| r.input)
@@ -58,6 +59,7 @@ async fn the_request_forces_the_tool_and_the_tool_output_is_found_after_text() {
             system: "You score resumes.",
             prompt: "Resume and listing here.".into(),
             tool: &tool,
+            max_tokens: None,
         })
         .await
         .expect("a tool answer");

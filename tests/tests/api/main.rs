@@ -8,6 +8,7 @@ mod cli;
 mod collect;
 mod collect_faults;
 mod collect_optin;
+mod documents;
 mod edge;
 mod hardening_auth;
 mod hardening_collect;
