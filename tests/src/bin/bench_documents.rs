@@ -23,7 +23,14 @@ fn resume() -> String {
          Backend engineer with eleven years of building payment and logistics systems.\n\n\
          Experience\n",
     );
-    let employers = ["Acme GmbH", "Beta AG", "Gamma Ltd", "Delta SE", "Epsilon BV", "Zeta Inc"];
+    let employers = [
+        "Acme GmbH",
+        "Beta AG",
+        "Gamma Ltd",
+        "Delta SE",
+        "Epsilon BV",
+        "Zeta Inc",
+    ];
     let bullets = [
         "Built payment APIs in Rust on PostgreSQL serving 2,000 requests per second at peak",
         "Organised the quarterly planning across four teams and kept the roadmap honest",
@@ -57,7 +64,8 @@ async fn tailored() -> Content {
         matched: vec!["Rust".into(), "PostgreSQL".into()],
         missing: vec!["gRPC".into()],
     };
-    let (t, _, _) = jobs::documents::tailor(None, entity::DocumentKind::Resume, &resume(), &target).await;
+    let (t, _, _) =
+        jobs::documents::tailor(None, entity::DocumentKind::Resume, &resume(), &target).await;
     t.content
 }
 
@@ -127,8 +135,14 @@ async fn main() -> anyhow::Result<()> {
     println!("| format | first render | warm median | warm p90 | extra peak RSS | size | pages |");
     println!("|---|---|---|---|---|---|---|");
     for (label, format) in [("PDF (typst)", "pdf"), ("DOCX (docx-rs)", "docx")] {
-        let out = std::process::Command::new(&args[0]).args(["--one", format]).output()?;
-        anyhow::ensure!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new(&args[0])
+            .args(["--one", format])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line = String::from_utf8_lossy(&out.stdout);
         let f: Vec<&str> = line.split_whitespace().collect();
         anyhow::ensure!(f.len() == 6, "{format}: unexpected output {line:?}");
