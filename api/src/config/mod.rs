@@ -547,6 +547,11 @@ fn llm_config<'a>(
         )?
         .max(1),
         retry_initial_backoff: ms("LLM_RETRY_BACKOFF_MS", defaults.retry_initial_backoff)?,
+        prompt_cache: parse_bool(
+            get("LLM_PROMPT_CACHE"),
+            "LLM_PROMPT_CACHE",
+            defaults.prompt_cache,
+        )?,
     }))
 }
 

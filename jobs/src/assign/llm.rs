@@ -9,7 +9,7 @@ use super::Decision;
 use super::create::{Created, create_or_reuse};
 use super::slug::clean_slug;
 use crate::Result;
-use crate::llm::{Llm, LlmError, Tool, ToolRequest, str_field, string_list};
+use crate::llm::{Llm, LlmError, Purpose, Tool, ToolRequest, str_field, string_list};
 use crate::text::truncate_chars;
 use entity::{AssignmentMethod, CategoryOrigin};
 
@@ -117,6 +117,7 @@ pub(super) enum LlmVerdict {
 pub(super) async fn ask_llm(
     db: &DatabaseConnection,
     llm: &dyn Llm,
+    user_id: Option<i64>,
     resume: &str,
     active: &[search_category::Model],
     create: bool,
@@ -126,10 +127,13 @@ pub(super) async fn ask_llm(
     let tool = choose_tool(&slugs);
     let reply = match llm
         .call_tool(ToolRequest {
-            system: CHOOSE_SYSTEM,
-            prompt: choose_prompt(resume, active),
-            tool: &tool,
-            max_tokens: None,
+            user_id,
+            ..ToolRequest::new(
+                Purpose::Assign,
+                CHOOSE_SYSTEM,
+                &tool,
+                choose_prompt(resume, active),
+            )
         })
         .await
     {
@@ -162,10 +166,13 @@ pub(super) async fn ask_llm(
     let tool = propose_tool();
     let reply = match llm
         .call_tool(ToolRequest {
-            system: PROPOSE_SYSTEM,
-            prompt: propose_prompt(resume, active),
-            tool: &tool,
-            max_tokens: None,
+            user_id,
+            ..ToolRequest::new(
+                Purpose::Assign,
+                PROPOSE_SYSTEM,
+                &tool,
+                propose_prompt(resume, active),
+            )
         })
         .await
     {

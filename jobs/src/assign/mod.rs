@@ -99,6 +99,7 @@ pub async fn decide(
     db: &DatabaseConnection,
     llm: Option<&dyn Llm>,
     config: &AssignConfig,
+    user_id: Option<i64>,
     resume: &str,
 ) -> Result<Decision> {
     let categories = catalog::list(db, false).await?;
@@ -116,6 +117,7 @@ pub async fn decide(
             let verdict = llm::ask_llm(
                 db,
                 llm,
+                user_id,
                 resume,
                 &categories,
                 config.create_categories,
@@ -214,7 +216,7 @@ pub async fn run(
         });
     }
     let resume = user.resume_text.unwrap_or_default();
-    let decision = decide(db, llm, config, &resume).await?;
+    let decision = decide(db, llm, config, Some(user_id), &resume).await?;
     let now = Utc::now();
     let mut update = user::Entity::update_many()
         .col_expr(user::Column::CategoryAssignedAt, Expr::value(now))

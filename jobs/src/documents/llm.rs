@@ -15,7 +15,7 @@ use super::content::{Content, Letter, ResumeDoc, Summary};
 use super::facts::Facts;
 use super::keyword::{self, join_list};
 use super::{Tailored, Target};
-use crate::llm::{Llm, LlmError, Tool, ToolRequest, Usage, str_field, string_list};
+use crate::llm::{Llm, LlmError, Purpose, Tool, ToolRequest, Usage, str_field, string_list};
 use crate::text::truncate_chars;
 
 /// Characters of a listing's description sent to the LLM.
@@ -439,6 +439,7 @@ pub fn apply_letter(
 /// Tailors through the LLM: one call, its answer checked and applied.
 pub async fn tailor(
     llm: &dyn Llm,
+    user_id: Option<i64>,
     kind: entity::DocumentKind,
     resume: &ResumeDoc,
     target: &Target<'_>,
@@ -450,10 +451,9 @@ pub async fn tailor(
     };
     let reply = llm
         .call_tool(ToolRequest {
-            system: &system,
-            prompt: prompt(resume, target),
-            tool: &tool,
+            user_id,
             max_tokens: Some(TAILOR_MAX_TOKENS),
+            ..ToolRequest::new(Purpose::Tailor, &system, &tool, prompt(resume, target))
         })
         .await?;
     let tailored = match kind {

@@ -331,6 +331,7 @@ pub fn surface(skill: &str, text: &str) -> String {
 /// deterministically. Returns the result, its method, the tokens used and the model.
 pub async fn tailor(
     llm: Option<&dyn Llm>,
+    user_id: Option<i64>,
     kind: DocumentKind,
     resume_text: &str,
     target: &Target<'_>,
@@ -344,7 +345,7 @@ pub async fn tailor(
         return (deterministic(&resume), ScoreMethod::Keyword, None);
     };
     let facts = Facts::new(resume_text, &format!("{} {}", target.title, target.company));
-    match llm::tailor(llm, kind, &resume, target, &facts).await {
+    match llm::tailor(llm, user_id, kind, &resume, target, &facts).await {
         Ok((tailored, usage)) => (tailored, ScoreMethod::Llm, Some(usage)),
         Err(e) => {
             tracing::warn!(error = %e, kind = e.kind(), "LLM tailoring failed; tailoring by keywords");
@@ -395,7 +396,8 @@ pub async fn make(db: &DatabaseConnection, llm: Option<&dyn Llm>, id: i64) -> Re
         matched,
         missing,
     };
-    let (tailored, method, usage) = tailor(llm, doc.kind, &resume, &target).await;
+    let (tailored, method, usage) =
+        tailor(llm, Some(doc.user_id), doc.kind, &resume, &target).await;
     let markdown = render::markdown::render(&tailored.content);
     let content = serde_json::to_value(&tailored.content)
         .map_err(|e| Error::Unexpected(format!("document content: {e}")))?;

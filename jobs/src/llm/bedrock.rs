@@ -6,7 +6,10 @@
 //! `x-amz-retry-after` honoured), and our own cap on calls in flight (`LLM_CONCURRENCY`).
 //! Requests force the tool with `toolChoice: {tool: {name}}` at temperature 0 with a bounded
 //! `maxTokens`; the reply's `toolUse` block is taken wherever it is in the content (some models
-//! write text first).
+//! write text first). A request's cacheable prefix (the resume of a scoring batch) goes first in
+//! the user message, followed by a `cachePoint` when `LLM_PROMPT_CACHE` is on and the model
+//! supports prompt caching ([`supports_prompt_cache`]); the cache read and write tokens the
+//! answer reports are kept in [`Usage`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,9 +22,9 @@ use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region, Token
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, InferenceConfiguration, Message, SpecificToolChoice,
-    StopReason, SystemContentBlock, ToolChoice, ToolConfiguration, ToolInputSchema,
-    ToolSpecification,
+    CachePointBlock, CachePointType, ContentBlock, ConversationRole, InferenceConfiguration,
+    Message, SpecificToolChoice, StopReason, SystemContentBlock, ToolChoice, ToolConfiguration,
+    ToolInputSchema, ToolSpecification,
 };
 use aws_smithy_types::{Document, Number};
 use tokio::sync::Semaphore;
@@ -77,6 +80,9 @@ pub struct BedrockConfig {
     pub max_attempts: u32,
     /// `LLM_RETRY_BACKOFF_MS`: the first retry's delay; it grows exponentially with jitter.
     pub retry_initial_backoff: Duration,
+    /// `LLM_PROMPT_CACHE`: mark the cacheable prefix with a `cachePoint` (when the model
+    /// supports it).
+    pub prompt_cache: bool,
 }
 
 impl Default for BedrockConfig {
@@ -93,8 +99,26 @@ impl Default for BedrockConfig {
             operation_timeout: Duration::from_secs(75),
             max_attempts: 3,
             retry_initial_backoff: Duration::from_secs(1),
+            prompt_cache: true,
         }
     }
+}
+
+/// Whether Bedrock supports prompt caching (`cachePoint`) for this model or inference profile
+/// id: Anthropic's Claude 3.5 Haiku, 3.7 Sonnet, and the Claude 4 family; Amazon Nova. Other
+/// models reject a `cachePoint`, so none is sent to them.
+pub fn supports_prompt_cache(model_id: &str) -> bool {
+    let id = model_id.to_ascii_lowercase();
+    [
+        "claude-3-5-haiku",
+        "claude-3-7-sonnet",
+        "claude-sonnet-4",
+        "claude-opus-4",
+        "claude-haiku-4",
+        "amazon.nova-",
+    ]
+    .iter()
+    .any(|m| id.contains(m))
 }
 
 /// The Converse client with its concurrency cap.
@@ -103,6 +127,7 @@ pub struct BedrockLlm {
     client: Client,
     model_id: String,
     max_tokens: i32,
+    prompt_cache: bool,
     permits: Arc<Semaphore>,
 }
 
@@ -151,6 +176,7 @@ impl BedrockLlm {
             client: Client::from_conf(builder.build()),
             model_id: config.model_id.clone(),
             max_tokens: config.max_tokens.max(1),
+            prompt_cache: config.prompt_cache && supports_prompt_cache(&config.model_id),
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
         }
     }
@@ -160,6 +186,10 @@ impl BedrockLlm {
 impl Llm for BedrockLlm {
     fn model_id(&self) -> &str {
         &self.model_id
+    }
+
+    fn provider(&self) -> &'static str {
+        "bedrock"
     }
 
     async fn call_tool(&self, request: ToolRequest<'_>) -> Result<ToolReply, LlmError> {
@@ -179,8 +209,18 @@ impl Llm for BedrockLlm {
             .tool_choice(ToolChoice::Tool(choice))
             .build()
             .map_err(|e| LlmError::Validation(e.to_string()))?;
-        let message = Message::builder()
-            .role(ConversationRole::User)
+        let mut message = Message::builder().role(ConversationRole::User);
+        if let Some(prefix) = request.prefix {
+            message = message.content(ContentBlock::Text(prefix));
+            if self.prompt_cache {
+                let point = CachePointBlock::builder()
+                    .r#type(CachePointType::Default)
+                    .build()
+                    .map_err(|e| LlmError::Validation(e.to_string()))?;
+                message = message.content(ContentBlock::CachePoint(point));
+            }
+        }
+        let message = message
             .content(ContentBlock::Text(request.prompt))
             .build()
             .map_err(|e| LlmError::Validation(e.to_string()))?;
@@ -214,6 +254,8 @@ impl Llm for BedrockLlm {
             .map(|u| Usage {
                 input_tokens: u.input_tokens(),
                 output_tokens: u.output_tokens(),
+                cache_read_tokens: u.cache_read_input_tokens().unwrap_or(0),
+                cache_write_tokens: u.cache_write_input_tokens().unwrap_or(0),
             })
             .unwrap_or_default();
         tracing::debug!(
@@ -221,6 +263,8 @@ impl Llm for BedrockLlm {
             tool = tool.name,
             input_tokens = usage.input_tokens,
             output_tokens = usage.output_tokens,
+            cache_read_tokens = usage.cache_read_tokens,
+            cache_write_tokens = usage.cache_write_tokens,
             latency_ms = latency.as_millis(),
             "LLM call"
         );
@@ -378,6 +422,21 @@ mod tests {
             "skills": ["rust", "sql"], "nested": {"a": [1, {"b": "c"}]}
         });
         assert_eq!(to_json(&to_document(&value)), value);
+    }
+
+    #[test]
+    fn prompt_caching_is_asked_of_models_that_support_it() {
+        assert!(supports_prompt_cache(
+            "anthropic.claude-3-5-haiku-20241022-v1:0"
+        ));
+        assert!(supports_prompt_cache(
+            "us.anthropic.claude-sonnet-4-20250514-v1:0"
+        ));
+        assert!(supports_prompt_cache("amazon.nova-lite-v1:0"));
+        assert!(!supports_prompt_cache("meta.llama3-70b-instruct-v1:0"));
+        assert!(!supports_prompt_cache(
+            "anthropic.claude-3-haiku-20240307-v1:0"
+        ));
     }
 
     #[test]

@@ -23,24 +23,94 @@ pub struct Tool {
     pub schema: serde_json::Value,
 }
 
+/// What a call is for: the ledger's `purpose`, and the budget it draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// Category assignment (picking or proposing a category for a resume).
+    Assign,
+    /// Match scoring (one or more listings for one resume).
+    Score,
+    /// A tailored resume or cover letter.
+    Tailor,
+}
+
+impl Purpose {
+    /// The name stored in `llm_calls.purpose`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assign => "assign",
+            Self::Score => "score",
+            Self::Tailor => "tailor",
+        }
+    }
+}
+
 /// One structured-output request.
 #[derive(Debug, Clone)]
 pub struct ToolRequest<'a> {
+    /// What the call is for (recorded in the ledger).
+    pub purpose: Purpose,
+    /// The user the call is made for, when there is one (the per-user caps count by it).
+    pub user_id: Option<i64>,
+    /// How many items the call judges (listings of a scoring batch; 1 otherwise).
+    pub items: u32,
     /// Instructions, sent as the system prompt.
     pub system: &'a str,
-    /// The user message: the material to judge.
+    /// The stable head of the user message (the resume, when it is judged against several
+    /// listings): sent before `prompt`, and marked as a cacheable prefix where the provider
+    /// supports prompt caching. `None`: the message is `prompt` alone.
+    pub prefix: Option<String>,
+    /// The user message (after `prefix`): the material to judge.
     pub prompt: String,
     pub tool: &'a Tool,
     /// The most tokens the answer may use; `None` is the provider's setting
-    /// (`BEDROCK_LLM_MAX_TOKENS`). Tailoring asks for more than a score needs.
+    /// (`LLM_MAX_TOKENS`). Tailoring and batches ask for more than one score needs.
     pub max_tokens: Option<i32>,
 }
 
-/// Tokens a call used, as the provider reports them.
+impl<'a> ToolRequest<'a> {
+    /// A request for one item with no cacheable prefix and the provider's answer budget.
+    pub fn new(purpose: Purpose, system: &'a str, tool: &'a Tool, prompt: String) -> Self {
+        Self {
+            purpose,
+            user_id: None,
+            items: 1,
+            system,
+            prefix: None,
+            prompt,
+            tool,
+            max_tokens: None,
+        }
+    }
+
+    /// The whole user message: the prefix (if any), a blank line, then the prompt.
+    pub fn message(&self) -> String {
+        match &self.prefix {
+            Some(prefix) => format!("{prefix}\n\n{}", self.prompt),
+            None => self.prompt.clone(),
+        }
+    }
+}
+
+/// Tokens a call used, as the provider reports them. `input_tokens` are the uncached input
+/// tokens; prompt-cache reads and writes are counted apart (Bedrock's `cacheReadInputTokens`
+/// / `cacheWriteInputTokens`, OpenAI's `prompt_tokens_details.cached_tokens`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
     pub input_tokens: i32,
     pub output_tokens: i32,
+    pub cache_read_tokens: i32,
+    pub cache_write_tokens: i32,
+}
+
+impl Usage {
+    /// Every token the call processed: what the daily token budget counts.
+    pub fn total(&self) -> i64 {
+        i64::from(self.input_tokens)
+            + i64::from(self.output_tokens)
+            + i64::from(self.cache_read_tokens)
+            + i64::from(self.cache_write_tokens)
+    }
 }
 
 /// The arguments the model passed to the tool.
@@ -76,6 +146,10 @@ pub enum LlmError {
     /// The tool arguments did not fit the schema.
     #[error("LLM output invalid: {0}")]
     Malformed(String),
+    /// The deployment's daily token budget (`LLM_DAILY_TOKEN_BUDGET`) is spent; no call was
+    /// made.
+    #[error("LLM budget spent: {0}")]
+    OverBudget(String),
 }
 
 impl LlmError {
@@ -89,6 +163,7 @@ impl LlmError {
             Self::ContentFiltered(_) => "content_filtered",
             Self::MissingToolOutput(_) => "missing_tool_output",
             Self::Malformed(_) => "malformed",
+            Self::OverBudget(_) => "over_budget",
         }
     }
 }
@@ -98,6 +173,9 @@ impl LlmError {
 pub trait Llm: Send + Sync + std::fmt::Debug {
     /// The model's identifier, recorded with every score.
     fn model_id(&self) -> &str;
+
+    /// The provider's name, recorded in the ledger (`bedrock`, `openai`).
+    fn provider(&self) -> &'static str;
 
     /// Asks the model to call `request.tool` and returns its arguments.
     async fn call_tool(&self, request: ToolRequest<'_>) -> Result<ToolReply, LlmError>;

@@ -5,7 +5,7 @@ use entity::job_listing;
 use serde_json::json;
 
 use crate::Result;
-use crate::llm::{Llm, LlmError, Tool, ToolRequest, Usage, str_field, string_list};
+use crate::llm::{Llm, LlmError, Purpose, Tool, ToolRequest, Usage, str_field, string_list};
 use crate::text::truncate_chars;
 
 /// Bumped whenever the scoring prompt or tool changes meaning: every stored LLM score becomes
@@ -96,12 +96,12 @@ pub async fn llm_score(
 ) -> Result<LlmScore, LlmError> {
     let tool = score_tool();
     let reply = llm
-        .call_tool(ToolRequest {
-            system: SCORE_SYSTEM,
-            prompt: score_prompt(resume, listing),
-            tool: &tool,
-            max_tokens: None,
-        })
+        .call_tool(ToolRequest::new(
+            Purpose::Score,
+            SCORE_SYSTEM,
+            &tool,
+            score_prompt(resume, listing),
+        ))
         .await?;
     parse_score(&reply.input, reply.usage)
 }

@@ -65,7 +65,7 @@ async fn tailored() -> Content {
         missing: vec!["gRPC".into()],
     };
     let (t, _, _) =
-        jobs::documents::tailor(None, entity::DocumentKind::Resume, &resume(), &target).await;
+        jobs::documents::tailor(None, None, entity::DocumentKind::Resume, &resume(), &target).await;
     t.content
 }
 

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use jobs::llm::{BedrockAuth, BedrockConfig, BedrockLlm, Llm, LlmError, Tool, ToolRequest};
+use jobs::llm::{
+    BedrockAuth, BedrockConfig, BedrockLlm, Llm, LlmError, Purpose, Tool, ToolRequest,
+};
 use serde_json::json;
 use tests::mock_bedrock::{API_KEY, BedrockReply, MODEL_ID, MockBedrock};
 
@@ -20,6 +22,7 @@ fn config(endpoint: &str) -> BedrockConfig {
         operation_timeout: Duration::from_secs(5),
         max_attempts: 2,
         retry_initial_backoff: Duration::from_millis(10),
+        prompt_cache: true,
     }
 }
 
@@ -34,12 +37,12 @@ fn tool() -> Tool {
 
 async fn call(llm: &BedrockLlm) -> Result<serde_json::Value, LlmError> {
     let tool = tool();
-    llm.call_tool(ToolRequest {
-        system: "You score resumes.",
-        prompt: "Resume and listing here.".into(),
-        tool: &tool,
-        max_tokens: None,
-    })
+    llm.call_tool(ToolRequest::new(
+        Purpose::Score,
+        "You score resumes.",
+        &tool,
+        "Resume and listing here.".into(),
+    ))
     .await
     .map(|r| r.input)
 }
@@ -55,12 +58,12 @@ async fn the_request_forces_the_tool_and_the_tool_output_is_found_after_text() {
     let llm = BedrockLlm::new(&config(&mock.endpoint)).await;
     let tool = tool();
     let reply = llm
-        .call_tool(ToolRequest {
-            system: "You score resumes.",
-            prompt: "Resume and listing here.".into(),
-            tool: &tool,
-            max_tokens: None,
-        })
+        .call_tool(ToolRequest::new(
+            Purpose::Score,
+            "You score resumes.",
+            &tool,
+            "Resume and listing here.".into(),
+        ))
         .await
         .expect("a tool answer");
     assert_eq!(reply.input, json!({"score": 87}));
