@@ -6,7 +6,8 @@
 //! - [`enums`]: the closed sets stored as short strings (roles, statuses, methods, origins).
 //! - one module per table: [`search_category`], [`job_listing`], [`listing_posting`],
 //!   [`job_listing_category`], [`user`], [`user_job_match`], [`pipeline_run`],
-//!   [`source_health`], [`resume_file`], [`tailored_document`].
+//!   [`source_health`], [`resume_file`], [`tailored_document`], [`llm_call`] (the LLM ledger),
+//!   [`llm_token_day`] (the daily token budget's count).
 //!
 //! Every table works on both Postgres and SQLite: enums are text, lists are JSON, times are
 //! timestamps with time zone.
@@ -16,6 +17,8 @@ pub mod enums;
 pub mod job_listing;
 pub mod job_listing_category;
 pub mod listing_posting;
+pub mod llm_call;
+pub mod llm_token_day;
 pub mod pipeline_run;
 pub mod resume_file;
 pub mod search_category;

@@ -14,6 +14,7 @@ mod m20261202_000005_create_source_health;
 mod m20261202_000006_identify_openings;
 mod m20261203_000007_create_resume_files;
 mod m20261204_000008_create_tailored_documents;
+mod m20261205_000009_create_llm_ledger;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_identify_openings::Migration),
             Box::new(m20261203_000007_create_resume_files::Migration),
             Box::new(m20261204_000008_create_tailored_documents::Migration),
+            Box::new(m20261205_000009_create_llm_ledger::Migration),
         ]
     }
 }

@@ -9,6 +9,8 @@
 //! - [`boards`]: every keyless board served from fixtures, and the app variables for it.
 //! - [`mock_boards`]: the job boards replayed from fixtures on 127.0.0.1, with scripted faults.
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
+//! - [`mock_openai`]: an OpenAI-compatible Chat Completions server on 127.0.0.1, scripted per
+//!   test.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`, and the cleanup of a test's queue keys
 //!   (the harness gives every app on Redis a prefix of its own and deletes it afterwards).
 //! - [`wait`]: [`eventually`], the one way tests wait for a condition.
@@ -25,6 +27,7 @@ pub mod database;
 pub mod logs;
 pub mod mock_bedrock;
 pub mod mock_boards;
+pub mod mock_openai;
 pub mod redis;
 pub mod wait;
 pub mod ws;

@@ -3,7 +3,8 @@
 //! `output.message.content` (`text` and `toolUse` blocks), `stopReason`, `usage` and `metrics`;
 //! errors as the service sends them, the type in the `x-amzn-ErrorType` header and a JSON
 //! `message`. Replies are scripted per test (one-shot replies first, then a responder that sees
-//! the request), and every call is recorded.
+//! the request), and every call is recorded. [`Call::listings`] reads a scoring batch's
+//! listings back out of the prompt, and [`BedrockReply::scores`] answers one entry per listing.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -32,13 +33,64 @@ impl Call {
             .and_then(Value::as_str)
     }
 
-    /// The user message's text.
-    pub fn prompt(&self) -> &str {
+    /// The user message's text: its text blocks joined by blank lines.
+    pub fn prompt(&self) -> String {
         self.body
-            .pointer("/messages/0/content/0/text")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+            .pointer("/messages/0/content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
+
+    /// Whether the user message carries a `cachePoint` block, and the text before it.
+    pub fn cached_prefix(&self) -> Option<String> {
+        let blocks = self.body.pointer("/messages/0/content")?.as_array()?;
+        let at = blocks.iter().position(|b| b.get("cachePoint").is_some())?;
+        Some(
+            blocks[..at]
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        )
+    }
+
+    /// The listings of a scoring batch (`<listing id="L1">…</listing>` in the prompt).
+    pub fn listings(&self) -> Vec<PromptListing> {
+        let prompt = self.prompt();
+        let mut out = Vec::new();
+        let mut rest = prompt.as_str();
+        while let Some(start) = rest.find("<listing id=\"") {
+            rest = &rest[start + 13..];
+            let Some(quote) = rest.find('"') else { break };
+            let id = rest[..quote].to_owned();
+            let Some(end) = rest.find("</listing>") else {
+                break;
+            };
+            let text = rest[quote + 2..end].trim().to_owned();
+            let title = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Title: "))
+                .unwrap_or_default()
+                .to_owned();
+            out.push(PromptListing { id, title, text });
+            rest = &rest[end..];
+        }
+        out
+    }
+}
+
+/// One listing of a scoring batch as the prompt shows it.
+#[derive(Debug, Clone)]
+pub struct PromptListing {
+    /// `L1`, `L2`, …: the id the answer must use.
+    pub id: String,
+    pub title: String,
+    /// Title, company, location and description.
+    pub text: String,
 }
 
 /// One reply.
@@ -66,6 +118,29 @@ impl BedrockReply {
             "usage": {"inputTokens": 812, "outputTokens": 64, "totalTokens": 876},
             "metrics": {"latencyMs": 420}
         }))
+    }
+
+    /// A successful answer reporting these token counts.
+    pub fn tool_use_with_usage(tool: &str, input: Value, usage: MockUsage) -> Self {
+        Self::ok(json!({
+            "output": {"message": {"role": "assistant", "content": [
+                {"toolUse": {"toolUseId": "tooluse_mock_01", "name": tool, "input": input}}
+            ]}},
+            "stopReason": "tool_use",
+            "usage": {
+                "inputTokens": usage.input, "outputTokens": usage.output,
+                "cacheReadInputTokens": usage.cache_read,
+                "cacheWriteInputTokens": usage.cache_write,
+                "totalTokens": usage.input + usage.output + usage.cache_read + usage.cache_write
+            },
+            "metrics": {"latencyMs": 420}
+        }))
+    }
+
+    /// The answer to a scoring batch: one `record_matches` entry per listing of `call`, each
+    /// `entry(listing)` (an object with `score`, `reason`, … — `listing_id` is added).
+    pub fn scores(call: &Call, entry: impl Fn(&PromptListing) -> Value) -> Self {
+        Self::tool_use("record_matches", batch_input(call, entry), None)
     }
 
     /// A text-only answer (the model ignored the tool).
@@ -125,6 +200,31 @@ impl BedrockReply {
         self.delay = delay;
         self
     }
+}
+
+/// The `record_matches` arguments for `call`'s listings, each `entry(listing)` with its id.
+pub fn batch_input(call: &Call, entry: impl Fn(&PromptListing) -> Value) -> Value {
+    let matches: Vec<Value> = call
+        .listings()
+        .iter()
+        .map(|l| {
+            let mut e = entry(l);
+            if let Some(map) = e.as_object_mut() {
+                map.insert("listing_id".into(), Value::String(l.id.clone()));
+            }
+            e
+        })
+        .collect();
+    json!({ "matches": matches })
+}
+
+/// Token counts a reply reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MockUsage {
+    pub input: i64,
+    pub output: i64,
+    pub cache_read: i64,
+    pub cache_write: i64,
 }
 
 type Responder = Arc<dyn Fn(&Call) -> BedrockReply + Send + Sync>;

@@ -19,7 +19,8 @@ use jobs::assign::AssignConfig;
 use jobs::collect::CollectConfig;
 use jobs::documents::DocumentConfig;
 use jobs::documents::render::Paper;
-use jobs::llm::{BedrockAuth, BedrockConfig};
+use jobs::llm::ledger::Prices;
+use jobs::llm::{BedrockAuth, BedrockConfig, Budget, OpenAiConfig};
 use jobs::matching::MatchConfig;
 use jobs::queue::QueueConfig;
 use jobs::resume::Limits as ResumeLimits;
@@ -65,8 +66,10 @@ pub struct Config {
     pub queue: QueueConfig,
     /// Whether `serve` also runs workers (`serve --no-workers` turns this off).
     pub workers_in_process: bool,
-    /// The Bedrock LLM; `None` unless `BEDROCK_LLM_ENABLED=true`.
-    pub llm: Option<BedrockConfig>,
+    /// The LLM; `None` unless `BEDROCK_LLM_ENABLED=true`.
+    pub llm: Option<LlmConfig>,
+    /// `LLM_PRICE_INPUT_PER_MTOK`, `LLM_PRICE_OUTPUT_PER_MTOK`: for `llmUsage`'s estimated cost.
+    pub llm_prices: Prices,
     /// Category assignment.
     pub assign: AssignConfig,
     /// Match scoring.
@@ -295,6 +298,7 @@ impl Config {
         let sources =
             SourcesConfig::from_vars(|k| get(k).map(str::to_owned)).map_err(ConfigError)?;
         let llm_concurrency = parse(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", 8usize)?.max(1);
+        let match_defaults = MatchConfig::default();
         // Names this process among others (workers, scheduler claims): host and process id.
         let instance = format!(
             "{}-{}",
@@ -388,6 +392,20 @@ impl Config {
             matching: MatchConfig {
                 hours_old: sources.hours_old,
                 concurrency: llm_concurrency,
+                prescore_min: parse(
+                    get("LLM_PRESCORE_MIN"),
+                    "LLM_PRESCORE_MIN",
+                    match_defaults.prescore_min,
+                )?
+                .clamp(0, 100),
+                top_k: parse(get("LLM_TOP_K"), "LLM_TOP_K", match_defaults.top_k)?,
+                batch_size: parse(
+                    get("LLM_BATCH_SIZE"),
+                    "LLM_BATCH_SIZE",
+                    match_defaults.batch_size,
+                )?
+                .clamp(1, MAX_BATCH_SIZE),
+                user_daily_pairs: optional(get("LLM_USER_DAILY_PAIRS"), "LLM_USER_DAILY_PAIRS")?,
             },
             sources,
             collect: CollectConfig {
@@ -427,6 +445,13 @@ impl Config {
             },
             workers_in_process: true,
             llm: llm_config(&get, llm_concurrency)?,
+            llm_prices: Prices {
+                input: optional(get("LLM_PRICE_INPUT_PER_MTOK"), "LLM_PRICE_INPUT_PER_MTOK")?,
+                output: optional(
+                    get("LLM_PRICE_OUTPUT_PER_MTOK"),
+                    "LLM_PRICE_OUTPUT_PER_MTOK",
+                )?,
+            },
             assign: AssignConfig {
                 default_category: get("ASSIGN_DEFAULT_CATEGORY")
                     .unwrap_or("software_engineer")
@@ -509,11 +534,52 @@ impl Config {
     }
 }
 
-/// The Bedrock settings when `BEDROCK_LLM_ENABLED=true`.
+/// The most listings one scoring call may carry (`LLM_BATCH_SIZE` is capped to it): the
+/// answer must fit the model's output limit.
+const MAX_BATCH_SIZE: usize = 25;
+
+/// Which LLM answers, and the limits every call is held to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmConfig {
+    pub provider: LlmProvider,
+    /// `LLM_DAILY_TOKEN_BUDGET`.
+    pub budget: Budget,
+}
+
+/// `LLM_PROVIDER`: where the model runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlmProvider {
+    /// `bedrock` (the default): AWS Bedrock's Converse API.
+    Bedrock(BedrockConfig),
+    /// `openai`: any OpenAI-compatible Chat Completions endpoint (OpenAI, vLLM, Ollama,
+    /// llama.cpp's server, LM Studio).
+    OpenAi(OpenAiConfig),
+}
+
+impl LlmProvider {
+    /// The model's identifier, as scores record it.
+    pub fn model_id(&self) -> &str {
+        match self {
+            Self::Bedrock(c) => &c.model_id,
+            Self::OpenAi(c) => &c.model,
+        }
+    }
+
+    /// The provider's name, as the ledger records it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Bedrock(_) => "bedrock",
+            Self::OpenAi(_) => "openai",
+        }
+    }
+}
+
+/// The LLM settings when `BEDROCK_LLM_ENABLED=true` (the seed's name; it turns the LLM on
+/// whichever the provider).
 fn llm_config<'a>(
     get: &impl Fn(&str) -> Option<&'a str>,
     concurrency: usize,
-) -> Result<Option<BedrockConfig>, ConfigError> {
+) -> Result<Option<LlmConfig>, ConfigError> {
     if !parse_bool(get("BEDROCK_LLM_ENABLED"), "BEDROCK_LLM_ENABLED", false)? {
         return Ok(None);
     }
@@ -524,35 +590,90 @@ fn llm_config<'a>(
             parse(get(name), name, default)?.max(1),
         ))
     };
-    let auth = match get("BEDROCK_API_KEY") {
-        Some(key) => BedrockAuth::ApiKey(key.to_owned()),
-        None => BedrockAuth::DefaultChain,
+    let max_tokens = parse(get("LLM_MAX_TOKENS"), "LLM_MAX_TOKENS", defaults.max_tokens)?.max(1);
+    let connect_timeout = ms("LLM_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?;
+    let attempt_timeout = ms("LLM_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?;
+    let operation_timeout = ms("LLM_TIMEOUT_MS", defaults.operation_timeout)?;
+    let max_attempts = parse(
+        get("LLM_MAX_ATTEMPTS"),
+        "LLM_MAX_ATTEMPTS",
+        defaults.max_attempts,
+    )?
+    .max(1);
+    let retry_initial_backoff = ms("LLM_RETRY_BACKOFF_MS", defaults.retry_initial_backoff)?;
+    let provider = match get("LLM_PROVIDER").map(str::trim).unwrap_or("bedrock") {
+        "bedrock" => LlmProvider::Bedrock(BedrockConfig {
+            region: get("AWS_REGION").unwrap_or(&defaults.region).to_owned(),
+            model_id: get("BEDROCK_LLM_MODEL_ID")
+                .unwrap_or(&defaults.model_id)
+                .to_owned(),
+            endpoint_url: get("BEDROCK_ENDPOINT_URL").map(str::to_owned),
+            auth: match get("BEDROCK_API_KEY") {
+                Some(key) => BedrockAuth::ApiKey(key.to_owned()),
+                None => BedrockAuth::DefaultChain,
+            },
+            concurrency,
+            max_tokens,
+            connect_timeout,
+            attempt_timeout,
+            operation_timeout,
+            max_attempts,
+            retry_initial_backoff,
+            prompt_cache: parse_bool(
+                get("LLM_PROMPT_CACHE"),
+                "LLM_PROMPT_CACHE",
+                defaults.prompt_cache,
+            )?,
+        }),
+        "openai" => {
+            let openai = OpenAiConfig::default();
+            let base_url = get("OPENAI_BASE_URL").unwrap_or(&openai.base_url);
+            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                return Err(ConfigError(format!(
+                    "OPENAI_BASE_URL must be an http(s) URL, got {base_url:?}"
+                )));
+            }
+            LlmProvider::OpenAi(OpenAiConfig {
+                base_url: base_url.to_owned(),
+                api_key: get("OPENAI_API_KEY")
+                    .filter(|k| !k.trim().is_empty())
+                    .map(str::to_owned),
+                model: get("OPENAI_MODEL").unwrap_or(&openai.model).to_owned(),
+                concurrency,
+                max_tokens,
+                connect_timeout,
+                attempt_timeout,
+                operation_timeout,
+                max_attempts,
+                retry_initial_backoff,
+            })
+        }
+        other => {
+            return Err(ConfigError(format!(
+                "LLM_PROVIDER must be bedrock or openai, got {other:?}"
+            )));
+        }
     };
-    Ok(Some(BedrockConfig {
-        region: get("AWS_REGION").unwrap_or(&defaults.region).to_owned(),
-        model_id: get("BEDROCK_LLM_MODEL_ID")
-            .unwrap_or(&defaults.model_id)
-            .to_owned(),
-        endpoint_url: get("BEDROCK_ENDPOINT_URL").map(str::to_owned),
-        auth,
-        concurrency,
-        max_tokens: parse(get("LLM_MAX_TOKENS"), "LLM_MAX_TOKENS", defaults.max_tokens)?.max(1),
-        connect_timeout: ms("LLM_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?,
-        attempt_timeout: ms("LLM_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?,
-        operation_timeout: ms("LLM_TIMEOUT_MS", defaults.operation_timeout)?,
-        max_attempts: parse(
-            get("LLM_MAX_ATTEMPTS"),
-            "LLM_MAX_ATTEMPTS",
-            defaults.max_attempts,
-        )?
-        .max(1),
-        retry_initial_backoff: ms("LLM_RETRY_BACKOFF_MS", defaults.retry_initial_backoff)?,
-        prompt_cache: parse_bool(
-            get("LLM_PROMPT_CACHE"),
-            "LLM_PROMPT_CACHE",
-            defaults.prompt_cache,
-        )?,
+    Ok(Some(LlmConfig {
+        provider,
+        budget: Budget {
+            daily_tokens: optional(get("LLM_DAILY_TOKEN_BUDGET"), "LLM_DAILY_TOKEN_BUDGET")?,
+        },
     }))
+}
+
+/// An optional number: unset or empty is `None`.
+fn optional<T: std::str::FromStr>(
+    value: Option<&str>,
+    name: &str,
+) -> Result<Option<T>, ConfigError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError(format!("{name} has an invalid value {v:?}"))),
+    }
 }
 
 fn parse<T: std::str::FromStr>(

@@ -16,6 +16,7 @@
 //!   `tailoredDocumentProgress` subscription — resumes and cover letters tailored to a listing,
 //!   with signed download links.
 //! - [`health`]: `sourceHealth` — how each job source has fared across runs, for admins.
+//! - [`usage`]: `llmUsage` — the LLM's calls, tokens and estimated cost, for admins.
 //! - [`limits`]: every operation measured (tokens, aliases, depth, cost, sign-ins) before it
 //!   is validated or run.
 //!
@@ -32,6 +33,7 @@ pub mod listings;
 pub mod matches;
 pub mod runs;
 pub mod types;
+pub mod usage;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -49,6 +51,7 @@ pub struct QueryRoot(
     runs::RunQuery,
     health::HealthQuery,
     documents::DocumentQuery,
+    usage::UsageQuery,
 );
 
 /// Everything a client can change.

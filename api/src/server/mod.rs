@@ -177,6 +177,31 @@ impl Application {
     }
 }
 
+/// The configured provider's client behind the budget and the ledger ([`jobs::llm::Metered`]).
+pub async fn connect_llm(
+    config: &crate::config::LlmConfig,
+    db: &sea_orm::DatabaseConnection,
+) -> std::io::Result<Arc<dyn jobs::llm::Llm>> {
+    use crate::config::LlmProvider;
+    let inner: Arc<dyn jobs::llm::Llm> = match &config.provider {
+        LlmProvider::Bedrock(c) => Arc::new(jobs::llm::BedrockLlm::new(c).await),
+        LlmProvider::OpenAi(c) => {
+            Arc::new(jobs::llm::OpenAiLlm::new(c).map_err(std::io::Error::other)?)
+        }
+    };
+    tracing::info!(
+        provider = config.provider.name(),
+        model = config.provider.model_id(),
+        daily_token_budget = config.budget.daily_tokens,
+        "LLM enabled"
+    );
+    Ok(Arc::new(jobs::llm::Metered::new(
+        inner,
+        db.clone(),
+        config.budget,
+    )))
+}
+
 /// Runs the job workers and the scheduler until `stop`, letting a running job finish within the
 /// grace period.
 pub async fn run_workers(
@@ -188,13 +213,10 @@ pub async fn run_workers(
         stop.await;
         let _ = stopping_tx.send(true);
     });
-    let llm: Option<Arc<dyn jobs::llm::Llm>> = match &state.config.llm {
-        Some(config) => {
-            tracing::info!(model = %config.model_id, region = %config.region, "LLM enabled (Bedrock)");
-            Some(Arc::new(jobs::llm::BedrockLlm::new(config).await))
-        }
+    let llm = match &state.config.llm {
+        Some(config) => Some(connect_llm(config, &state.db).await?),
         None => {
-            tracing::info!("LLM disabled: keyword assignment and scoring");
+            tracing::info!("LLM disabled: keyword assignment, scoring and tailoring");
             None
         }
     };

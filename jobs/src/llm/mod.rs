@@ -7,12 +7,20 @@
 //! caller records before falling back to the deterministic path.
 //!
 //! - [`bedrock`]: the implementation on AWS Bedrock's Converse API.
+//! - [`openai`]: the implementation on an OpenAI-compatible Chat Completions API (OpenAI, or a
+//!   local server such as vLLM, llama.cpp or Ollama).
+//! - [`ledger`]: [`Metered`], the wrapper every call goes through: the daily token budget shared
+//!   by all processes (counted in the database), and one `llm_calls` row per call.
 
 pub mod bedrock;
+pub mod ledger;
+pub mod openai;
 
 use std::time::Duration;
 
 pub use bedrock::{BedrockAuth, BedrockConfig, BedrockLlm};
+pub use ledger::{Budget, Metered};
+pub use openai::{OpenAiConfig, OpenAiLlm};
 
 /// A tool the model is forced to call.
 #[derive(Debug, Clone)]

@@ -37,7 +37,10 @@ use crate::Result;
 use crate::llm::{Llm, LlmError, Usage};
 use crate::text::truncate_chars;
 use keyword::Corpus;
-pub use llm::{LlmScore, MATCH_PROMPT_VERSION, SCORE_SYSTEM, llm_score, parse_score, score_prompt};
+pub use llm::{
+    LlmScore, MATCH_PROMPT_VERSION, SCORE_SYSTEM, parse_batch, parse_score, resume_prefix,
+    score_batch,
+};
 
 /// The users assigned to one of `categories`: who is due for matching when they gain listings.
 pub async fn assigned_users(db: &DatabaseConnection, categories: &[i64]) -> Result<Vec<i64>> {
@@ -57,6 +60,11 @@ pub async fn assigned_users(db: &DatabaseConnection, categories: &[i64]) -> Resu
 /// The keyword scorer's version, stored as the prompt version of its scores: a new version
 /// rescores every pair the keyword scorer scored before.
 pub const KEYWORD_VERSION: &str = "keyword-v2";
+/// The prompt version of a keyword score the prefilter kept from the LLM (below
+/// `LLM_PRESCORE_MIN`, or outside the run's `LLM_TOP_K`): with the LLM on, such a pair is
+/// current until the resume changes. A pair that fell back or was deferred keeps
+/// [`KEYWORD_VERSION`] and is offered to the LLM again.
+pub const SCREENED_VERSION: &str = "keyword-v2+screened";
 /// A category's most recent listings its term statistics are counted over.
 const CORPUS_LISTINGS: u64 = 2_000;
 /// Fewer than this, and the statistics are topped up with the most recent listings overall
@@ -78,6 +86,14 @@ pub struct MatchConfig {
     pub hours_old: u32,
     /// `LLM_CONCURRENCY`: LLM calls in flight for one user.
     pub concurrency: usize,
+    /// `LLM_PRESCORE_MIN`: the keyword score a pair needs to be sent to the LLM.
+    pub prescore_min: i16,
+    /// `LLM_TOP_K`: pairs sent to the LLM per user and run at most, best keyword score first.
+    pub top_k: usize,
+    /// `LLM_BATCH_SIZE`: listings scored per LLM call.
+    pub batch_size: usize,
+    /// `LLM_USER_DAILY_PAIRS`: pairs sent to the LLM per user and UTC day; `None`: no cap.
+    pub user_daily_pairs: Option<i64>,
 }
 
 impl Default for MatchConfig {
@@ -85,9 +101,20 @@ impl Default for MatchConfig {
         Self {
             hours_old: 72,
             concurrency: 8,
+            prescore_min: DEFAULT_PRESCORE_MIN,
+            top_k: DEFAULT_TOP_K,
+            batch_size: DEFAULT_BATCH_SIZE,
+            user_daily_pairs: None,
         }
     }
 }
+
+/// `LLM_PRESCORE_MIN`'s default, chosen on the dev evaluation set (see README, LLM cost).
+pub const DEFAULT_PRESCORE_MIN: i16 = 25;
+/// `LLM_TOP_K`'s default.
+pub const DEFAULT_TOP_K: usize = 100;
+/// `LLM_BATCH_SIZE`'s default.
+pub const DEFAULT_BATCH_SIZE: usize = 10;
 
 /// The keyword scorer's per-category preparation, reused for ten minutes per process: the
 /// term statistics over the category's recent listings, and each listing read and weighed
@@ -193,10 +220,18 @@ pub struct MatchOutcome {
     pub candidates: usize,
     /// Pairs scored and written this run.
     pub scored: usize,
-    /// LLM calls made.
+    /// Pairs sent to the LLM.
+    pub sent: usize,
+    /// LLM calls made (a batch split after failing as a whole is several).
     pub llm_calls: usize,
-    /// Pairs the keyword scorer took over after an LLM failure.
+    /// Pairs the keyword scorer took over after an LLM failure (retried on a later run).
     pub fallbacks: usize,
+    /// Pairs not worth an LLM call (below `LLM_PRESCORE_MIN`, or outside the run's
+    /// `LLM_TOP_K`): they keep their keyword score.
+    pub screened: usize,
+    /// Pairs worth a call that the per-user daily cap or the token budget held back: keyword
+    /// scores for now, offered to the LLM again on a later run.
+    pub deferred: usize,
     /// Why nothing was done, when nothing was.
     pub skipped: Option<String>,
 }
@@ -211,8 +246,40 @@ struct Scored {
     model_id: Option<String>,
     prompt_version: &'static str,
     usage: Option<Usage>,
-    llm_called: bool,
-    fell_back: bool,
+}
+
+impl Scored {
+    /// The keyword score, its reason led by `note` when there is one.
+    fn keyword(
+        listing_id: i64,
+        k: &keyword::KeywordScore,
+        note: Option<String>,
+        version: &'static str,
+    ) -> Self {
+        Self {
+            listing_id,
+            score: k.score,
+            reason: match note {
+                Some(note) => truncate_chars(&format!("{note} {}", k.reason), 300),
+                None => k.reason.clone(),
+            },
+            matched: k.matched.clone(),
+            missing: k.missing.clone(),
+            method: ScoreMethod::Keyword,
+            model_id: None,
+            prompt_version: version,
+            usage: None,
+        }
+    }
+}
+
+/// What a pair that fell back to its keyword score says about why.
+fn fallback_note(e: &LlmError) -> String {
+    match e {
+        LlmError::OverBudget(_) => "Keyword score: the daily LLM token budget is spent;                                     offered to the LLM again on a later run."
+            .to_owned(),
+        e => format!("Keyword score ({}).", e.kind()),
+    }
 }
 
 /// The `MatchUser` job for `user_id`; see the module docs.
@@ -242,10 +309,7 @@ pub async fn run(
     else {
         return skip("no resume");
     };
-    let (model_id, version) = match llm {
-        Some(llm) => (Some(llm.model_id().to_owned()), MATCH_PROMPT_VERSION),
-        None => (None, KEYWORD_VERSION),
-    };
+    let model_id = llm.map(|l| l.model_id().to_owned());
 
     let listings = crate::listings::fresh_of_category(db, category_id, config.hours_old).await?;
     let candidates = listings.len();
@@ -259,9 +323,20 @@ pub async fn run(
         .into_tuple()
         .all(db)
         .await?;
+    // Current: scored for this resume by the scorer in use — or, with the LLM on, screened out
+    // by the prefilter for this resume (not worth a call until the resume changes).
     let current: std::collections::HashSet<i64> = existing
         .into_iter()
-        .filter(|(_, hash, model, v)| *hash == resume_hash && *model == model_id && v == version)
+        .filter(|(_, hash, model, v)| {
+            *hash == resume_hash
+                && match &model_id {
+                    Some(_) => {
+                        (*model == model_id && v == MATCH_PROMPT_VERSION)
+                            || (model.is_none() && v == SCREENED_VERSION)
+                    }
+                    None => model.is_none() && v == KEYWORD_VERSION,
+                }
+        })
         .map(|(id, ..)| id)
         .collect();
     let due: Vec<job_listing::Model> = listings
@@ -275,102 +350,166 @@ pub async fn run(
         });
     }
 
+    // Every due pair is keyword-scored first: the score of record without the LLM, the
+    // prefilter's ranking with it.
     let stats = corpus.get(db, category_id).await?;
     let prepared = keyword::Resume::new(&resume, Utc::now().year());
-    let prepared = &prepared;
-    let resume = resume.as_str();
-    let mut scores = futures::stream::iter(due)
-        .map(|listing| {
-            let stats = stats.clone();
-            let model_id = model_id.clone();
-            async move {
-                let keyword = |note: Option<&LlmError>| {
-                    let weighed = stats.listing(
-                        listing.id,
-                        &listing.title,
-                        listing.description.as_deref().unwrap_or(""),
-                    );
-                    let k = keyword::score_listing(prepared, &weighed);
-                    let reason = match note {
-                        Some(e) => truncate_chars(
-                            &format!("Keyword score ({}). {}", e.kind(), k.reason),
-                            300,
-                        ),
-                        None => k.reason,
-                    };
-                    Scored {
-                        listing_id: listing.id,
-                        score: k.score,
-                        reason,
-                        matched: k.matched,
-                        missing: k.missing,
-                        method: ScoreMethod::Keyword,
-                        model_id: None,
-                        prompt_version: KEYWORD_VERSION,
-                        usage: None,
-                        llm_called: false,
-                        fell_back: note.is_some(),
-                    }
-                };
-                let Some(llm) = llm else {
-                    return keyword(None);
-                };
-                match llm_score(llm, resume, &listing).await {
-                    Ok(s) => Scored {
-                        listing_id: listing.id,
-                        score: s.score,
-                        reason: s.reason,
-                        matched: s.matched,
-                        missing: s.missing,
-                        method: ScoreMethod::Llm,
-                        model_id,
-                        prompt_version: MATCH_PROMPT_VERSION,
-                        usage: Some(s.usage),
-                        llm_called: true,
-                        fell_back: false,
-                    },
-                    Err(e) => {
+    let keyword_scores: Vec<keyword::KeywordScore> = due
+        .iter()
+        .map(|l| {
+            let weighed = stats.listing(l.id, &l.title, l.description.as_deref().unwrap_or(""));
+            keyword::score_listing(&prepared, &weighed)
+        })
+        .collect();
+    let mut outcome = MatchOutcome {
+        candidates,
+        scored: due.len(),
+        ..MatchOutcome::default()
+    };
+    let mut scored: Vec<Scored> = Vec::with_capacity(due.len());
+    let Some(llm) = llm else {
+        scored.extend(
+            due.iter()
+                .zip(&keyword_scores)
+                .map(|(l, k)| Scored::keyword(l.id, k, None, KEYWORD_VERSION)),
+        );
+        write_all(db, user_id, &resume_hash, scored).await?;
+        log_outcome(user_id, &outcome);
+        return Ok(outcome);
+    };
+
+    // The prefilter: best keyword score first (newest first among equals), those at or above
+    // the threshold, at most `top_k`, within what the user's daily cap leaves.
+    let mut order: Vec<usize> = (0..due.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(keyword_scores[i].score));
+    let left_today = match config.user_daily_pairs {
+        Some(cap) => {
+            usize::try_from(cap - crate::llm::ledger::pairs_today(db, user_id).await?).unwrap_or(0)
+        }
+        None => usize::MAX,
+    };
+    let mut send: Vec<usize> = Vec::new();
+    for (rank, &i) in order.iter().enumerate() {
+        let k = &keyword_scores[i];
+        let id = due[i].id;
+        if k.score < config.prescore_min {
+            outcome.screened += 1;
+            let note = format!(
+                "Not sent to the LLM: keyword score {} is below LLM_PRESCORE_MIN ({}).",
+                k.score, config.prescore_min
+            );
+            scored.push(Scored::keyword(id, k, Some(note), SCREENED_VERSION));
+        } else if rank >= config.top_k {
+            outcome.screened += 1;
+            let note = format!(
+                "Not sent to the LLM: outside this run's {} best keyword scores (LLM_TOP_K).",
+                config.top_k
+            );
+            scored.push(Scored::keyword(id, k, Some(note), SCREENED_VERSION));
+        } else if send.len() >= left_today {
+            outcome.deferred += 1;
+            let note = format!(
+                "Keyword score for now: the daily limit of {} LLM-scored listings per user is                  reached; offered to the LLM again on a later run.",
+                config.user_daily_pairs.unwrap_or_default()
+            );
+            scored.push(Scored::keyword(id, k, Some(note), KEYWORD_VERSION));
+        } else {
+            send.push(i);
+        }
+    }
+    outcome.sent = send.len();
+
+    let prefix = llm::resume_prefix(&resume);
+    let prefix = prefix.as_str();
+    let due = &due;
+    let batches: Vec<Vec<usize>> = send
+        .chunks(config.batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect();
+    let mut answers = futures::stream::iter(batches)
+        .map(|batch| async move {
+            let listings: Vec<&job_listing::Model> = batch.iter().map(|&i| &due[i]).collect();
+            let result = llm::score_batch(llm, Some(user_id), prefix, &listings).await;
+            (batch, result)
+        })
+        .buffer_unordered(config.concurrency.max(1));
+    while let Some((batch, result)) = answers.next().await {
+        outcome.llm_calls += result.calls;
+        for (&i, answer) in batch.iter().zip(result.scores) {
+            let listing_id = due[i].id;
+            match answer {
+                Ok(s) => scored.push(Scored {
+                    listing_id,
+                    score: s.score,
+                    reason: s.reason,
+                    matched: s.matched,
+                    missing: s.missing,
+                    method: ScoreMethod::Llm,
+                    model_id: model_id.clone(),
+                    prompt_version: MATCH_PROMPT_VERSION,
+                    usage: Some(s.usage),
+                }),
+                Err(e) => {
+                    if matches!(e, LlmError::OverBudget(_)) {
+                        outcome.deferred += 1;
+                    } else {
+                        outcome.fallbacks += 1;
                         tracing::warn!(
                             user_id,
-                            listing_id = listing.id,
+                            listing_id,
                             kind = e.kind(),
                             error = %e,
                             "LLM scoring failed; keyword score used"
                         );
-                        Scored {
-                            llm_called: true,
-                            ..keyword(Some(&e))
-                        }
                     }
+                    let note = fallback_note(&e);
+                    scored.push(Scored::keyword(
+                        listing_id,
+                        &keyword_scores[i],
+                        Some(note),
+                        KEYWORD_VERSION,
+                    ));
                 }
             }
-        })
-        .buffered(config.concurrency.max(1));
-
-    let mut outcome = MatchOutcome {
-        candidates,
-        ..MatchOutcome::default()
-    };
-    let mut batch = Vec::with_capacity(WRITE_BATCH);
-    while let Some(scored) = scores.next().await {
-        outcome.scored += 1;
-        outcome.llm_calls += usize::from(scored.llm_called);
-        outcome.fallbacks += usize::from(scored.fell_back);
-        batch.push(scored);
-        if batch.len() == WRITE_BATCH {
-            write(db, user_id, &resume_hash, std::mem::take(&mut batch)).await?;
         }
     }
-    write(db, user_id, &resume_hash, batch).await?;
+    write_all(db, user_id, &resume_hash, scored).await?;
+    log_outcome(user_id, &outcome);
+    Ok(outcome)
+}
+
+fn log_outcome(user_id: i64, outcome: &MatchOutcome) {
     tracing::info!(
         user_id,
         candidates = outcome.candidates,
         scored = outcome.scored,
+        sent = outcome.sent,
+        screened = outcome.screened,
+        deferred = outcome.deferred,
         llm_calls = outcome.llm_calls,
         fallbacks = outcome.fallbacks,
         "matching done"
     );
-    Ok(outcome)
+}
+
+/// Writes the scores, [`WRITE_BATCH`] rows per statement.
+async fn write_all(
+    db: &DatabaseConnection,
+    user_id: i64,
+    resume_hash: &str,
+    mut scored: Vec<Scored>,
+) -> Result<()> {
+    while !scored.is_empty() {
+        let rest = scored.split_off(scored.len().min(WRITE_BATCH));
+        write(
+            db,
+            user_id,
+            resume_hash,
+            std::mem::replace(&mut scored, rest),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Upserts scores; the user's own status survives a rescore.

@@ -6,7 +6,8 @@
 //! ```
 //! - **LLM**: `MatchUser` for one user over `PAIRS` fresh listings (a SQLite scratch database),
 //!   through the real Bedrock client to the Converse mock answering every call after a fixed
-//!   200 ms, with `LLM_CONCURRENCY=16`. The ceiling is 16 / 0.2 s = 80 pairs/s.
+//!   200 ms, with `LLM_CONCURRENCY=16`, one pair per call and every pair sent (no prefilter,
+//!   no batching: `bench-llm-cost` measures those). The ceiling is 16 / 0.2 s = 80 pairs/s.
 //! - **Keyword**: the keyword scorer over the same pairs on one thread (one core), each pair
 //!   reading its listing again, repeated until 2 s have passed. (`bench-quality` measures it
 //!   on realistic 2–3 KB listings, with and without the per-category cache.)
@@ -142,13 +143,11 @@ async fn main() -> anyhow::Result<()> {
 
     // LLM: the mock answers every call after 200 ms.
     let mock = MockBedrock::start().await;
-    mock.respond(|_| {
-        BedrockReply::tool_use(
-            "record_match",
+    mock.respond(|call| {
+        BedrockReply::scores(call, |_| {
             json!({"score": 77, "reason": "Eight years of Rust and Kubernetes; no Java.",
-                   "matched_skills": ["Rust", "Kubernetes"], "missing_skills": ["Java"]}),
-            None,
-        )
+                   "matched_skills": ["Rust", "Kubernetes"], "missing_skills": ["Java"]})
+        })
         .delayed(Duration::from_millis(200))
     });
     let llm: Arc<dyn Llm> = Arc::new(
@@ -166,9 +165,14 @@ async fn main() -> anyhow::Result<()> {
         &db,
         Some(llm.as_ref()),
         &CorpusCache::default(),
+        // One pair per call, every pair sent: the throughput of the client and the job.
         &MatchConfig {
             hours_old: 72,
             concurrency: 16,
+            prescore_min: 0,
+            top_k: usize::MAX,
+            batch_size: 1,
+            user_daily_pairs: None,
         },
         me.id,
     )

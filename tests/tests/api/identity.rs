@@ -361,13 +361,11 @@ async fn a_second_board_is_not_a_second_match_or_llm_call(backend: Backend) {
     )
     .serve(LEVER, Reply::json("[]"));
     let bedrock = MockBedrock::start().await;
-    bedrock.respond(|_| {
-        BedrockReply::tool_use(
-            "record_match",
+    bedrock.respond(|call| {
+        BedrockReply::scores(call, |_| {
             json!({"score": 86, "reason": "Rust services on PostgreSQL, as the resume shows",
-                   "matched_skills": ["Rust", "PostgreSQL"], "missing_skills": []}),
-            None,
-        )
+                   "matched_skills": ["Rust", "PostgreSQL"], "missing_skills": []})
+        })
     });
     let app = spawn_app_with(backend, |vars| {
         vars_for(&mock, vars);

@@ -18,6 +18,7 @@ mod identity;
 mod import;
 mod llm;
 mod matching;
+mod openai;
 mod progress;
 mod queue;
 mod redis_queue;

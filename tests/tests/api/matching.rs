@@ -212,18 +212,18 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
     serve_all(&boards);
     let bedrock = MockBedrock::start().await;
     bedrock.respond(|call| {
-        let title_line = call.prompt().lines().nth(1).unwrap_or_default().to_owned();
-        let score = if title_line.to_lowercase().contains("engineer") { 88 } else { 41 };
-        BedrockReply::tool_use(
-            "record_match",
-            json!({"score": score, "reason": format!("Resume shows Rust and Kubernetes; {title_line}"),
-                   "matched_skills": ["Rust", "Kubernetes"], "missing_skills": ["Java"]}),
-            None,
-        )
+        BedrockReply::scores(call, |l| {
+            let score = if l.title.to_lowercase().contains("engineer") { 88 } else { 41 };
+            json!({"score": score, "reason": format!("Resume shows Rust and Kubernetes; {}", l.title),
+                   "matched_skills": ["Rust", "Kubernetes"], "missing_skills": ["Java"]})
+        })
     });
     let app = spawn_app_with(backend, |vars| {
         vars_for(&boards, vars);
         bedrock.vars(vars);
+        // Every pair is worth a call here; four listings per call.
+        vars.insert("LLM_PRESCORE_MIN".into(), "0".into());
+        vars.insert("LLM_BATCH_SIZE".into(), "4".into());
     })
     .await;
     let admin = app.admin_token().await;
@@ -234,17 +234,23 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
     assert_eq!(a["method"], "KEYWORD", "a clear headline needs no LLM call");
     let m = until_matched(&app, &alex, n, None).await;
     let calls = bedrock.calls();
-    assert_eq!(calls.len() as i64, n, "one call per pair");
-    assert!(
-        calls
-            .iter()
-            .all(|c| c.forced_tool() == Some("record_match"))
+    assert_eq!(calls.len() as i64, (n + 3) / 4, "four pairs per call");
+    assert_eq!(
+        calls.iter().map(|c| c.listings().len() as i64).sum::<i64>(),
+        n,
+        "every pair sent once"
     );
     assert!(
         calls
             .iter()
-            .all(|c| c.prompt().contains("Kubernetes") && !c.prompt().contains("alex@example.com"))
+            .all(|c| c.forced_tool() == Some("record_matches"))
     );
+    assert!(calls.iter().all(|c| {
+        let prefix = c.cached_prefix().expect("the resume is a cached prefix");
+        prefix.contains("Kubernetes")
+            && !c.prompt().contains("alex@example.com")
+            && !c.listings().is_empty()
+    }));
     for e in m["edges"].as_array().expect("edges") {
         assert_eq!(e["node"]["method"], "LLM");
         assert!(
@@ -258,9 +264,10 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
     assert!(scores(&m).windows(2).all(|w| w[0] >= w[1]));
 
     // A rerun with nothing new makes no call.
-    let llm: Arc<dyn jobs::llm::Llm> = Arc::new(
-        jobs::llm::BedrockLlm::new(app.config.llm.as_ref().expect("LLM configured")).await,
-    );
+    let llm: Arc<dyn jobs::llm::Llm> =
+        api::server::connect_llm(app.config.llm.as_ref().expect("LLM configured"), &app.db)
+            .await
+            .expect("the LLM client");
     let user_id = {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         entity::user::Entity::find()
@@ -278,6 +285,7 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
         &MatchConfig {
             hours_old: 1_000_000,
             concurrency: 4,
+            ..MatchConfig::default()
         },
         user_id,
     )
@@ -287,7 +295,7 @@ async fn llm_matches_are_paid_for_once(backend: Backend) {
         (outcome.candidates as i64, outcome.scored, outcome.llm_calls),
         (n, 0, 0)
     );
-    assert_eq!(bedrock.call_count() as i64, n);
+    assert_eq!(bedrock.call_count() as i64, (n + 3) / 4);
 
     // Throttling on every attempt: the pair falls back to the keyword scorer, reason kept.
     bedrock.respond(|_| BedrockReply::error(429, "ThrottlingException", "Too many requests"));

@@ -1,7 +1,9 @@
 //! PDF through typst used as a library: a [`World`] holding one embedded template
 //! (`template.typ`) and the embedded Libertinus Serif fonts (SIL OFL, `jobs/assets/fonts/`),
 //! with the document handed over as JSON in `sys.inputs` — so its text is set as text and can
-//! never act as typst markup. The result is selectable text, A4 or US Letter.
+//! never act as typst markup. The result is selectable text, A4 or US Letter. typst's
+//! memoization cache is evicted after every render, so a long-running server does not keep
+//! what it rendered.
 
 use std::sync::OnceLock;
 
@@ -119,6 +121,11 @@ pub fn render(content: &Content, paper: Paper) -> Result<Vec<u8>> {
     let document: PagedDocument = typst::compile(&world)
         .output
         .map_err(|e| Error::Unexpected(format!("typesetting the PDF: {}", diagnostics(&e))))?;
-    typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default())
-        .map_err(|e| Error::Unexpected(format!("writing the PDF: {}", diagnostics(&e))))
+    let pdf = typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default())
+        .map_err(|e| Error::Unexpected(format!("writing the PDF: {}", diagnostics(&e))));
+    // typst memoizes across compilations in a process-wide cache; without eviction a server
+    // that renders many different documents keeps every one of them. Entries unused for ten
+    // compilations go (what the typst CLI does).
+    comemo::evict(10);
+    pdf
 }
