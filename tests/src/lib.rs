@@ -11,6 +11,8 @@
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
 //! - [`mock_openai`]: an OpenAI-compatible Chat Completions server on 127.0.0.1, scripted per
 //!   test.
+//! - [`quality`]: the labeled evaluation sets of `fixtures/quality/` (listings, resumes,
+//!   grades), loaded for `bench-quality` and `bench-llm-cost`.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`, and the cleanup of a test's queue keys
 //!   (the harness gives every app on Redis a prefix of its own and deletes it afterwards).
 //! - [`wait`]: [`eventually`], the one way tests wait for a condition.
@@ -28,6 +30,7 @@ pub mod logs;
 pub mod mock_bedrock;
 pub mod mock_boards;
 pub mod mock_openai;
+pub mod quality;
 pub mod redis;
 pub mod wait;
 pub mod ws;

@@ -60,27 +60,32 @@ impl Call {
 
     /// The listings of a scoring batch (`<listing id="L1">…</listing>` in the prompt).
     pub fn listings(&self) -> Vec<PromptListing> {
-        let prompt = self.prompt();
-        let mut out = Vec::new();
-        let mut rest = prompt.as_str();
-        while let Some(start) = rest.find("<listing id=\"") {
-            rest = &rest[start + 13..];
-            let Some(quote) = rest.find('"') else { break };
-            let id = rest[..quote].to_owned();
-            let Some(end) = rest.find("</listing>") else {
-                break;
-            };
-            let text = rest[quote + 2..end].trim().to_owned();
-            let title = text
-                .lines()
-                .find_map(|l| l.strip_prefix("Title: "))
-                .unwrap_or_default()
-                .to_owned();
-            out.push(PromptListing { id, title, text });
-            rest = &rest[end..];
-        }
-        out
+        prompt_listings(&self.prompt())
     }
+}
+
+/// The listings of a scoring batch in a prompt (`<listing id="L1">…</listing>`), whichever the
+/// provider.
+pub fn prompt_listings(prompt: &str) -> Vec<PromptListing> {
+    let mut out = Vec::new();
+    let mut rest = prompt;
+    while let Some(start) = rest.find("<listing id=\"") {
+        rest = &rest[start + 13..];
+        let Some(quote) = rest.find('"') else { break };
+        let id = rest[..quote].to_owned();
+        let Some(end) = rest.find("</listing>") else {
+            break;
+        };
+        let text = rest[quote + 2..end].trim().to_owned();
+        let title = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Title: "))
+            .unwrap_or_default()
+            .to_owned();
+        out.push(PromptListing { id, title, text });
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// One listing of a scoring batch as the prompt shows it.
@@ -204,8 +209,12 @@ impl BedrockReply {
 
 /// The `record_matches` arguments for `call`'s listings, each `entry(listing)` with its id.
 pub fn batch_input(call: &Call, entry: impl Fn(&PromptListing) -> Value) -> Value {
-    let matches: Vec<Value> = call
-        .listings()
+    batch_answer(&call.listings(), entry)
+}
+
+/// The `record_matches` arguments for `listings`, each `entry(listing)` with its id.
+pub fn batch_answer(listings: &[PromptListing], entry: impl Fn(&PromptListing) -> Value) -> Value {
+    let matches: Vec<Value> = listings
         .iter()
         .map(|l| {
             let mut e = entry(l);

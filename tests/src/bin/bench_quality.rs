@@ -23,91 +23,11 @@
 //! prepared once (the per-category cache) and with every pair preparing its listing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
 use jobs::matching::keyword::{self, Corpus, Listing, Resume};
-
-/// The year the sets were written in ("present" ends there).
-const YEAR: i32 = 2026;
-
-struct Set {
-    name: String,
-    listings: Vec<(String, String, String)>, // id, title, description
-    resumes: Vec<(String, String)>,          // id, text
-    grades: HashMap<(String, String), u8>,
-}
-
-fn load(dir: &Path) -> anyhow::Result<Set> {
-    let mut listings = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("listings"))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    files.sort();
-    for path in files {
-        let text = std::fs::read_to_string(&path)?;
-        let id = stem(&path);
-        let (head, description) = text
-            .split_once("\n\n")
-            .with_context(|| format!("{}: no blank line after the header", path.display()))?;
-        let title = head
-            .lines()
-            .find_map(|l| l.strip_prefix("title:"))
-            .with_context(|| format!("{}: no title line", path.display()))?
-            .trim()
-            .to_owned();
-        listings.push((id, title, description.to_owned()));
-    }
-    let mut resumes = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("resumes"))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    files.sort();
-    for path in files {
-        resumes.push((stem(&path), std::fs::read_to_string(&path)?));
-    }
-    let mut grades = HashMap::new();
-    for line in std::fs::read_to_string(dir.join("grades.tsv"))?
-        .lines()
-        .skip(1)
-    {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() < 3 {
-            continue;
-        }
-        let grade: u8 = cols[2].trim().parse()?;
-        if grade > 2
-            || !resumes.iter().any(|(id, _)| id == cols[0])
-            || !listings.iter().any(|(id, ..)| id == cols[1])
-        {
-            bail!("{}: bad grade row {line:?}", dir.display());
-        }
-        grades.insert((cols[0].to_owned(), cols[1].to_owned()), grade);
-    }
-    if grades.len() != listings.len() * resumes.len() {
-        bail!(
-            "{}: {} grades for {} pairs",
-            dir.display(),
-            grades.len(),
-            listings.len() * resumes.len()
-        );
-    }
-    Ok(Set {
-        name: dir
-            .file_name()
-            .map_or("set".into(), |n| n.to_string_lossy().into_owned()),
-        listings,
-        resumes,
-        grades,
-    })
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
+use tests::quality::{self, Set, YEAR};
 
 /// Lowercase words without stopwords, as the baselines see them.
 fn tokens(text: &str) -> Vec<String> {
@@ -128,12 +48,12 @@ fn project(set: &Set) -> (Scores, Vec<Vec<String>>) {
     let corpus = Corpus::from_listings(
         set.listings
             .iter()
-            .map(|(_, t, d)| (t.as_str(), d.as_str())),
+            .map(|l| (l.title.as_str(), l.description.as_str())),
     );
     let prepared: Vec<Listing> = set
         .listings
         .iter()
-        .map(|(_, t, d)| Listing::new(&corpus, t, d))
+        .map(|l| Listing::new(&corpus, &l.title, &l.description))
         .collect();
     let mut scores = Vec::new();
     let mut reasons = Vec::new();
@@ -159,8 +79,8 @@ fn stats(set: &Set) -> Stats {
     let mut docs = Vec::new();
     let mut lengths = Vec::new();
     let mut df: HashMap<String, f64> = HashMap::new();
-    for (_, title, description) in &set.listings {
-        let words = tokens(&format!("{title}\n{description}"));
+    for l in &set.listings {
+        let words = tokens(&format!("{}\n{}", l.title, l.description));
         lengths.push(words.len() as f64);
         let mut tf: HashMap<String, f64> = HashMap::new();
         for w in words {
@@ -245,8 +165,10 @@ fn coverage(set: &Set) -> Scores {
             let have: HashSet<String> = tokens(text).into_iter().collect();
             set.listings
                 .iter()
-                .map(|(_, t, d)| {
-                    let want: HashSet<String> = tokens(&format!("{t}\n{d}")).into_iter().collect();
+                .map(|l| {
+                    let want: HashSet<String> = tokens(&format!("{}\n{}", l.title, l.description))
+                        .into_iter()
+                        .collect();
                     100.0 * want.intersection(&have).count() as f64 / want.len().max(1) as f64
                 })
                 .collect()
@@ -270,7 +192,7 @@ fn evaluate(set: &Set, scores: &Scores) -> Report {
         let grades: Vec<u8> = set
             .listings
             .iter()
-            .map(|(lid, ..)| set.grades[&(rid.clone(), lid.clone())])
+            .map(|l| set.grades[&(rid.clone(), l.id.clone())])
             .collect();
         // Ties broken by a hash of the pair, not by listing order (the sets' authors may
         // have written strong fits first).
@@ -278,7 +200,7 @@ fn evaluate(set: &Set, scores: &Scores) -> Report {
         order.sort_by(|a, b| {
             scores[r][*b]
                 .total_cmp(&scores[r][*a])
-                .then_with(|| tie(rid, &set.listings[*a].0).cmp(&tie(rid, &set.listings[*b].0)))
+                .then_with(|| tie(rid, &set.listings[*a].id).cmp(&tie(rid, &set.listings[*b].id)))
         });
         let dcg = |ranked: &mut dyn Iterator<Item = u8>| -> f64 {
             ranked
@@ -326,7 +248,11 @@ fn tie(resume: &str, listing: &str) -> u64 {
 fn speed(sets: &[Set]) {
     let listings: Vec<(&str, &str)> = sets
         .iter()
-        .flat_map(|s| s.listings.iter().map(|(_, t, d)| (t.as_str(), d.as_str())))
+        .flat_map(|s| {
+            s.listings
+                .iter()
+                .map(|l| (l.title.as_str(), l.description.as_str()))
+        })
         .collect();
     let resumes: Vec<Resume> = sets
         .iter()
@@ -377,7 +303,7 @@ fn speed(sets: &[Set]) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/quality");
+    let root = quality::root();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dirs: Vec<PathBuf> = if args.is_empty() {
         vec![root.join("dev"), root.join("holdout")]
@@ -392,7 +318,7 @@ fn main() -> anyhow::Result<()> {
     let dump = std::env::var("BENCH_PAIRS").is_ok_and(|v| v == "1");
     let mut sets = Vec::new();
     for dir in &dirs {
-        let set = load(dir)?;
+        let set = quality::load(dir)?;
         let (ours, reasons) = project(&set);
         let st = stats(&set);
         let table: BTreeMap<usize, (&str, Scores)> = BTreeMap::from([
@@ -432,9 +358,12 @@ fn main() -> anyhow::Result<()> {
                 order.sort_by(|a, b| ours[r][*b].total_cmp(&ours[r][*a]).then(a.cmp(b)));
                 println!("\n{rid}");
                 for l in order {
-                    let (lid, title, _) = &set.listings[l];
-                    let g = set.grades[&(rid.clone(), lid.clone())];
-                    println!("  {:>3} g{g} {lid} {title} — {}", ours[r][l], reasons[r][l]);
+                    let listing = &set.listings[l];
+                    let g = set.grades[&(rid.clone(), listing.id.clone())];
+                    println!(
+                        "  {:>3} g{g} {} {} — {}",
+                        ours[r][l], listing.id, listing.title, reasons[r][l]
+                    );
                 }
             }
         }

@@ -17,6 +17,7 @@ mod http;
 mod identity;
 mod import;
 mod llm;
+mod llm_cost;
 mod matching;
 mod openai;
 mod progress;

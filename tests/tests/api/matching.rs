@@ -13,7 +13,7 @@ use tests::{Backend, TestApp, on_each_backend, spawn_app_with};
 
 use crate::assignment::{BACKEND, SAVE, settled};
 
-const MATCHES: &str =
+pub(crate) const MATCHES: &str =
     "query($first: Int, $after: String, $min: Int, $status: MatchStatus, $sort: MatchSort) {
   matchedJobs(first: $first, after: $after, minScore: $min, status: $status, sort: $sort) {
     categoryAssignment { status category { slug } }
@@ -25,13 +25,18 @@ const MATCHES: &str =
 const LISTINGS: &str = "query($slug: String) { jobListings(categorySlug: $slug, first: 100) { totalCount edges { node { id title } } } }";
 const SET_STATUS: &str = "mutation($id: ID!, $s: MatchStatus!) { setMatchStatus(jobListingId: $id, status: $s) { status score job { id } } }";
 
-async fn matches(app: &TestApp, token: &str, vars: Value) -> Value {
+pub(crate) async fn matches(app: &TestApp, token: &str, vars: Value) -> Value {
     app.data(MATCHES, vars, Some(token)).await["matchedJobs"].clone()
 }
 
 /// The user's matches once the queued jobs have run, checked to be `n`, all scored after
 /// `since` (RFC 3339) if given.
-async fn until_matched(app: &TestApp, token: &str, n: i64, since: Option<&str>) -> Value {
+pub(crate) async fn until_matched(
+    app: &TestApp,
+    token: &str,
+    n: i64,
+    since: Option<&str>,
+) -> Value {
     app.until_queues_idle(30).await;
     let m = matches(app, token, json!({ "first": 100 })).await;
     let fresh = m["edges"].as_array().is_some_and(|edges| {
@@ -56,7 +61,7 @@ fn scores(m: &Value) -> Vec<i64> {
 }
 
 /// Collects through the queue as `admin`, then returns the software_engineer listing count.
-async fn collect(app: &TestApp, admin: &str) -> i64 {
+pub(crate) async fn collect(app: &TestApp, admin: &str) -> i64 {
     let id = app.start_run(admin).await;
     let run = app.until_run_ended(admin, &id, 30).await;
     assert_eq!(run["status"], "SUCCEEDED", "{run}");

@@ -19,7 +19,7 @@ use tests::{Backend, TestApp, on_each_backend, spawn_api_only};
 const SLOW_BOARD: &str = "/v1/boards/northwind/jobs";
 
 /// The variables a worker process gets: the same database and boards as the app.
-fn worker_vars(
+pub(crate) fn worker_vars(
     app: &TestApp,
     mock: &MockBoards,
     extra: &[(&str, &str)],
@@ -32,7 +32,7 @@ fn worker_vars(
     vars
 }
 
-fn start_worker(vars: &HashMap<String, String>) -> Child {
+pub(crate) fn start_worker(vars: &HashMap<String, String>) -> Child {
     Command::new(env!("CARGO_BIN_EXE_jobcollector-under-test"))
         .arg("worker")
         .env_clear()
