@@ -3,6 +3,7 @@
 //! - [`domain`]: newtypes with rules (`CategorySlug`, `Email`, `JobHash`, `Fingerprint`,
 //!   `Score`), built only by parsing, and the small JSON-column types (`StringList`,
 //!   `RunErrors`).
+//! - [`preferences`]: [`Preferences`], a user's wishes of a listing (a JSON column).
 //! - [`enums`]: the closed sets stored as short strings (roles, statuses, methods, origins).
 //! - one module per table: [`search_category`], [`job_listing`], [`listing_posting`],
 //!   [`job_listing_category`], [`user`], [`user_job_match`], [`pipeline_run`],
@@ -20,6 +21,7 @@ pub mod listing_posting;
 pub mod llm_call;
 pub mod llm_token_day;
 pub mod pipeline_run;
+pub mod preferences;
 pub mod resume_file;
 pub mod search_category;
 pub mod source_health;
@@ -35,3 +37,4 @@ pub use enums::{
     AssignmentMethod, AssignmentStatus, CategoryOrigin, DocumentKind, DocumentStatus, MatchStatus,
     ResumeSource, Role, RunStatus, RunTrigger, ScoreMethod,
 };
+pub use preferences::Preferences;

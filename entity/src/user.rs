@@ -1,8 +1,9 @@
-//! `users`: accounts, their resume, and the state of their category assignment.
+//! `users`: accounts, their resume, the state of their category assignment, their
+//! preferences, and the version their tokens must carry.
 
 use sea_orm::entity::prelude::*;
 
-use crate::{AssignmentMethod, AssignmentStatus, Email, Role};
+use crate::{AssignmentMethod, AssignmentStatus, Email, Preferences, Role};
 
 /// An account.
 #[sea_orm::model]
@@ -27,6 +28,10 @@ pub struct Model {
     pub category_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// What the user wants of a listing; `None` until they say (everything passes).
+    pub preferences: Option<Preferences>,
+    /// Bumped to revoke every token issued before (password change, sign out everywhere).
+    pub token_version: i32,
     #[sea_orm(belongs_to, from = "search_category_id", to = "id")]
     pub search_category: HasOne<super::search_category::Entity>,
     #[sea_orm(has_many)]

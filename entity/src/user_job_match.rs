@@ -26,6 +26,9 @@ pub struct Model {
     pub output_tokens: Option<i32>,
     pub scored_at: DateTimeUtc,
     pub status: MatchStatus,
+    /// The user's current preferences exclude the listing: kept (with its score and status),
+    /// not shown.
+    pub hidden: bool,
     #[sea_orm(belongs_to, from = "user_id", to = "id")]
     pub user: BelongsTo<super::user::Entity>,
     #[sea_orm(belongs_to, from = "job_listing_id", to = "id")]

@@ -7,9 +7,11 @@
 //!   records and who holds it, JobSpy imports.
 //! - [`sources`]: the job boards, their parsers, and the polite HTTP policy they share.
 //! - [`listings`]: reads of stored listings (pages, by id, a category's fresh ones).
-//! - [`llm`]: the `Llm` trait and its Bedrock provider.
+//! - [`llm`]: the `Llm` trait, its providers (Bedrock, OpenAI-compatible), and the ledger and
+//!   daily token budget every call goes through.
 //! - [`assign`]: choosing a user's category from their resume (`AssignCategory`).
 //! - [`matching`]: scoring a user's fresh listings (`MatchUser`), and reading their matches.
+//! - [`preferences`]: a job seeker's preferences, validated and applied to listings and matches.
 //! - [`resume`]: checking and saving a resume, pasted or uploaded (its assignment is queued by
 //!   `queue`), and reading the text of PDF, DOCX, Markdown and text files.
 //! - [`documents`]: resumes and cover letters tailored to a listing (`TailorDocument`): the
@@ -36,6 +38,7 @@ pub mod error;
 pub mod listings;
 pub mod llm;
 pub mod matching;
+pub mod preferences;
 pub mod queue;
 pub mod resume;
 pub mod roles;

@@ -15,6 +15,7 @@ mod m20261202_000006_identify_openings;
 mod m20261203_000007_create_resume_files;
 mod m20261204_000008_create_tailored_documents;
 mod m20261205_000009_create_llm_ledger;
+mod m20261206_000010_add_preferences_and_token_versions;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_create_resume_files::Migration),
             Box::new(m20261204_000008_create_tailored_documents::Migration),
             Box::new(m20261205_000009_create_llm_ledger::Migration),
+            Box::new(m20261206_000010_add_preferences_and_token_versions::Migration),
         ]
     }
 }

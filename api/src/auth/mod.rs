@@ -12,4 +12,4 @@ pub mod throttle;
 pub mod token;
 
 pub use throttle::LoginThrottle;
-pub use token::TokenKeys;
+pub use token::{TokenKeys, Verified};

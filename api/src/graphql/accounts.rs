@@ -1,8 +1,9 @@
-//! `me`, `register`, `login`.
+//! `me`, `register`, `login`, and what an account's owner may do to it: `changePassword`,
+//! `signOutEverywhere`, `deleteAccount`.
 
 use async_graphql::{Context, Object};
 
-use super::context::{client_addr, current_user, state};
+use super::context::{Access, client_addr, current_user, require_user, state};
 use super::types::{AuthPayload, User};
 use crate::auth::accounts;
 use crate::error::ApiResult;
@@ -67,5 +68,44 @@ impl AccountMutation {
             token: session.token,
             user: User(session.user),
         })
+    }
+
+    /// Changes the signed-in user's password (the new one needs at least 10 characters) after
+    /// checking the current one (UNAUTHENTICATED when wrong). Every token issued before —
+    /// this one included — stops working; the returned token is the one that works.
+    #[graphql(guard = "Access::User")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> ApiResult<AuthPayload> {
+        let me = require_user(ctx).await?;
+        let s = state(ctx);
+        let session =
+            accounts::change_password(&s.db, &s.keys, &me, current_password, new_password).await?;
+        Ok(AuthPayload {
+            token: session.token,
+            user: User(session.user),
+        })
+    }
+
+    /// Revokes every token of the signed-in user, this one included (sign in again after).
+    #[graphql(guard = "Access::User")]
+    async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let me = require_user(ctx).await?;
+        accounts::sign_out_everywhere(&state(ctx).db, &me).await?;
+        Ok(true)
+    }
+
+    /// Deletes the signed-in user's account and everything of it — resume and its file,
+    /// matches, tailored documents, preferences — after checking the password
+    /// (UNAUTHENTICATED when wrong). Jobs still queued for it do nothing. There is no undo:
+    /// `GET /me/export` first to keep a copy.
+    #[graphql(guard = "Access::User")]
+    async fn delete_account(&self, ctx: &Context<'_>, password: String) -> ApiResult<bool> {
+        let me = require_user(ctx).await?;
+        accounts::delete_account(&state(ctx).db, &me, password).await?;
+        Ok(true)
     }
 }

@@ -14,8 +14,9 @@ use crate::state::AppState;
 pub enum Credentials {
     /// No header: an anonymous caller.
     None,
-    /// A token with a good signature and expiry naming this user id.
-    Token(i64),
+    /// A token with a good signature and expiry (whether the account still honours it is
+    /// checked when the user is loaded).
+    Token(crate::auth::Verified),
     /// A header that is malformed, forged or expired.
     Invalid,
 }
@@ -53,7 +54,7 @@ impl RequestAuth {
     /// The user id a valid token names (the account is not checked), for logs.
     pub fn user_id(&self) -> Option<i64> {
         match self.credentials {
-            Credentials::Token(id) => Some(id),
+            Credentials::Token(v) => Some(v.user_id),
             _ => None,
         }
     }
@@ -61,21 +62,22 @@ impl RequestAuth {
 
 const INVALID_TOKEN: &str = "the token is invalid or has expired: sign in again";
 
-/// The signed-in user, `None` for an anonymous caller. A bad token, or a token whose account
-/// no longer exists, is `UNAUTHENTICATED` rather than anonymous, so clients learn to sign in.
+/// The signed-in user, `None` for an anonymous caller. A bad token, a token whose account no
+/// longer exists, or one revoked since (password changed, signed out everywhere) is
+/// `UNAUTHENTICATED` rather than anonymous, so clients learn to sign in.
 pub async fn current_user(ctx: &Context<'_>) -> ApiResult<Option<user::Model>> {
     let state = ctx.data_unchecked::<AppState>();
     let Some(auth) = ctx.data_opt::<RequestAuth>() else {
         return Ok(None);
     };
-    let user_id = match auth.credentials {
+    let verified = match auth.credentials {
         Credentials::None => return Ok(None),
         Credentials::Invalid => return Err(ApiError::Unauthenticated(INVALID_TOKEN)),
-        Credentials::Token(id) => id,
+        Credentials::Token(v) => v,
     };
     let user = auth
         .user
-        .get_or_try_init(|| accounts::find_user(&state.db, user_id))
+        .get_or_try_init(|| accounts::honoured(&state.db, verified))
         .await?;
     match user {
         Some(user) => Ok(Some(user.clone())),

@@ -125,13 +125,11 @@ impl TailoredDocument {
             return Ok(None);
         }
         let app = state(ctx);
+        let me = super::context::require_user(ctx).await?;
         let link = |format: &str| -> ApiResult<String> {
-            let token = app.keys.issue_link(
-                self.row.user_id,
-                self.row.id,
-                format,
-                app.config.document_link_ttl,
-            )?;
+            let token =
+                app.keys
+                    .issue_link(&me, self.row.id, format, app.config.document_link_ttl)?;
             Ok(format!("/documents/{}/{format}?token={token}", self.row.id))
         };
         Ok(Some(DocumentDownloads {

@@ -134,7 +134,12 @@ impl MatchQuery {
     /// The signed-in user's scored listings, with their category assignment. Only the caller's
     /// own matches, whatever is sent. `first` 1 to 100; `minScore` 0 to 100. Matches of
     /// closed listings (gone from their board, or not seen for LISTING_TTL_DAYS) are left out
-    /// unless `includeClosed`, except those the user SAVED or APPLIED to.
+    /// unless `includeClosed`, except those the user SAVED or APPLIED to. Matches the user's
+    /// preferences exclude are never listed. Ad hoc: `remote` true keeps listings marked
+    /// remote (false: the others); `location` keeps those whose location contains it
+    /// (case-insensitive, at most 100 characters); `minSalary` keeps those whose stated pay,
+    /// made yearly, reaches it (compared in the currency of the user's preferences when set;
+    /// listings paid in another currency, or stating no pay, pass).
     #[graphql(guard = "Access::User")]
     #[allow(clippy::too_many_arguments)] // one per GraphQL argument, as the contract has them
     async fn matched_jobs(
@@ -146,15 +151,23 @@ impl MatchQuery {
         status: Option<MatchStatus>,
         #[graphql(default_with = "Some(MatchSort::ScoreDesc)")] sort: Option<MatchSort>,
         #[graphql(default_with = "Some(false)")] include_closed: Option<bool>,
+        remote: Option<bool>,
+        location: Option<String>,
+        min_salary: Option<f64>,
     ) -> ApiResult<MatchedJobs> {
         let me = require_user(ctx).await?;
         let limit = page_size(first)?;
         let order = MatchOrder::from(sort.unwrap_or_default());
+        let currency = me
+            .preferences
+            .as_ref()
+            .and_then(|p| p.salary_currency.clone());
         let filter = MatchFilter::new(
             min_score,
             status.map(Into::into),
             include_closed.unwrap_or(false),
-        )?;
+        )?
+        .with_listing(remote, location.as_deref(), min_salary, currency)?;
         let after = after
             .as_deref()
             .map(|c| cursor::matched_after(order, c))

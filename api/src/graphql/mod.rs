@@ -4,7 +4,9 @@
 //!   [`context::Access`] guard (`User`, `Admin`) that every field needing a caller carries,
 //!   decided before the resolver runs; [`context::require_user`] gives a resolver its caller.
 //! - [`types`]: the object, input and enum types shared by the domains.
-//! - [`accounts`]: `me`, `register`, `login`.
+//! - [`accounts`]: `me`, `register`, `login`, `changePassword`, `signOutEverywhere`,
+//!   `deleteAccount`.
+//! - [`preferences`]: `User.preferences` and `updatePreferences`.
 //! - [`categories`]: `searchCategories` and the admin mutations on categories.
 //! - [`listings`]: `jobListings` and the `JobListing` type, with the per-request batch loaders.
 //! - [`matches`]: `saveResume`, `matchedJobs`, `setMatchStatus` — what a job seeker sees of
@@ -31,6 +33,7 @@ pub mod health;
 pub mod limits;
 pub mod listings;
 pub mod matches;
+pub mod preferences;
 pub mod runs;
 pub mod types;
 pub mod usage;
@@ -63,6 +66,7 @@ pub struct MutationRoot(
     matches::MatchMutation,
     runs::RunMutation,
     documents::DocumentMutation,
+    preferences::PreferencesMutation,
 );
 
 /// Everything a client can follow live (WebSocket, graphql-transport-ws, on `/graphql/ws`).

@@ -146,6 +146,14 @@ impl User {
     async fn category_assignment(&self) -> CategoryAssignment {
         CategoryAssignment::of(&self.0)
     }
+    /// What the user wants of a listing (`updatePreferences`); only its owner sees them
+    /// (anyone else sees the defaults).
+    async fn preferences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<crate::graphql::preferences::Preferences> {
+        crate::graphql::preferences::of(ctx, &self.0).await
+    }
     /// The resume as it was read, and the file it was read from; null before the first.
     /// Only its owner sees it.
     async fn resume(&self, ctx: &Context<'_>) -> ApiResult<Option<Resume>> {

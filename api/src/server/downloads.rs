@@ -64,12 +64,28 @@ pub(super) async fn document(
             );
         }
     };
-    let Ok(user_id) = user_id else {
-        return refused(
+    let revoked = || {
+        refused(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
             "the token or link is invalid or has expired".into(),
-        );
+        )
+    };
+    let Ok(verified) = user_id else {
+        return revoked();
+    };
+    // The account must still exist and honour the token (not signed out everywhere since).
+    let user_id = match crate::auth::accounts::honoured(&app.db, verified).await {
+        Ok(Some(user)) => user.id,
+        Ok(None) => return revoked(),
+        Err(e) => {
+            tracing::error!(error = ?e, "checking a download's token failed");
+            return refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "the document could not be rendered".into(),
+            );
+        }
     };
     let internal = |e: &dyn std::fmt::Debug| {
         tracing::error!(error = ?e, document_id = id, "serving a tailored document failed");

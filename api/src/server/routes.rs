@@ -1,5 +1,6 @@
 //! The routes: `POST /graphql` (with its own body limit, timeout and clean errors; JSON, or a
 //! multipart upload of one resume file), `GET /files/resume` (the caller's resume file),
+//! `GET /me/export` (everything stored about the caller, as JSON),
 //! `GET /documents/{id}/{format}` (a tailored document, in `downloads`), GraphiQL on
 //! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
 //! `/healthz`, `/readyz`, and the security headers every response carries.
@@ -41,6 +42,7 @@ pub(super) fn router(state: HttpState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(super::websocket::graphql_ws))
         .route("/files/resume", get(resume_file))
+        .route("/me/export", get(export))
         .route("/documents/{id}/{format}", get(super::downloads::document))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -258,15 +260,72 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-async fn resume_file(State(state): State<HttpState>, headers: HeaderMap) -> Response {
-    let token = bearer(&headers);
+/// The account a request's `Authorization: Bearer` token signs in, or the refusal to send:
+/// 401 `UNAUTHENTICATED` without a token, with a bad or revoked one, or for a deleted account.
+pub(super) async fn signed_in(
+    app: &crate::state::AppState,
+    headers: &HeaderMap,
+) -> Result<entity::user::Model, Response> {
     let unauthenticated =
         |why: &str| refused(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", why.into());
-    let Some(token) = token else {
-        return unauthenticated("sign in first: send Authorization: Bearer <token>");
+    let Some(token) = bearer(headers) else {
+        return Err(unauthenticated(
+            "sign in first: send Authorization: Bearer <token>",
+        ));
     };
-    let Ok(user_id) = state.app.keys.verify(token.trim()) else {
-        return unauthenticated("the token is invalid or has expired: sign in again");
+    let invalid = "the token is invalid or has expired: sign in again";
+    let Ok(verified) = app.keys.verify(token.trim()) else {
+        return Err(unauthenticated(invalid));
+    };
+    match crate::auth::accounts::honoured(&app.db, verified).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(unauthenticated(invalid)),
+        Err(e) => {
+            tracing::error!(error = ?e, "checking a token failed");
+            Err(refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "the request could not be checked".into(),
+            ))
+        }
+    }
+}
+
+/// Everything stored about the signed-in user, as one JSON document to save.
+async fn export(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    let user = match signed_in(&state.app, &headers).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    match jobs::accounts::export(&state.app.db, user.id).await {
+        Ok(Some(document)) => (
+            [(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"jobcollector-export.json\""),
+            )],
+            Json(document),
+        )
+            .into_response(),
+        Ok(None) => refused(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the account no longer exists".into(),
+        ),
+        Err(e) => {
+            tracing::error!(error = ?e, "exporting an account failed");
+            refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "the export could not be made".into(),
+            )
+        }
+    }
+}
+
+async fn resume_file(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    let user_id = match signed_in(&state.app, &headers).await {
+        Ok(user) => user.id,
+        Err(refusal) => return refusal,
     };
     let internal = |e: &dyn std::fmt::Debug| {
         tracing::error!(error = ?e, "reading a resume file failed");
@@ -276,11 +335,6 @@ async fn resume_file(State(state): State<HttpState>, headers: HeaderMap) -> Resp
             "the file could not be read".into(),
         )
     };
-    match crate::auth::accounts::find_user(&state.app.db, user_id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return unauthenticated("the token is invalid or has expired: sign in again"),
-        Err(e) => return internal(&e),
-    }
     let file = match jobs::resume::file(&state.app.db, user_id).await {
         Ok(Some(file)) => file,
         Ok(None) => {

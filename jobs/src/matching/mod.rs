@@ -1,16 +1,24 @@
 //! Scoring a user's fresh listings: the `MatchUser` job.
 //!
-//! [`run`] takes the listings linked to the user's category that were first seen (or posted)
-//! within `JOB_HOURS_OLD`, drops those already scored for the user's current resume hash with
-//! the current scorer (model id and prompt version), scores the rest newest first — through the
-//! LLM with at most `LLM_CONCURRENCY` calls in flight, each failure falling back to the
-//! [`keyword`] scorer for that pair — and upserts `user_job_matches`, keeping the user's own
-//! status. Every score is stored, high or low, so a pair is never paid for twice: a rerun with
-//! nothing new makes no LLM call. A pair that fell back is retried by the LLM on the next run.
+//! [`run`] first applies the user's preferences (`crate::preferences`): matches they now
+//! exclude are hidden, those they admit again shown. It then takes the listings linked to the
+//! user's category that were first seen (or posted) within `JOB_HOURS_OLD` and that the
+//! preferences admit, drops those already current for the user's resume hash (scored by the
+//! scorer in use, or screened out by the prefilter), and keyword-scores the rest. Without the
+//! LLM those are the scores. With it, the pairs worth a call — keyword score at least
+//! `LLM_PRESCORE_MIN`, at most `LLM_TOP_K` per run, best first, within the user's daily cap —
+//! go to the LLM in batches of `LLM_BATCH_SIZE` ([`llm`]), at most `LLM_CONCURRENCY` calls in
+//! flight; every pair not sent or whose answer failed keeps its keyword score with a reason
+//! saying why. Scores are upserted into `user_job_matches`, keeping the user's own status.
+//! Every score is stored, high or low, so a pair is never paid for twice: a rerun with nothing
+//! new makes no LLM call. A pair that fell back, or that a cap or the budget held back, is
+//! offered to the LLM again on the next run; one the prefilter screened out stays screened
+//! until the resume changes.
 //!
 //! - [`keyword`]: the deterministic keyword scorer; [`CorpusCache`] holds its per-category
 //!   preparation (term statistics, weighed listings).
-//! - [`llm`]: one pair scored by the LLM (rubric, tool, prompt, validation).
+//! - [`llm`]: a batch of listings scored by the LLM for one resume (rubric, tool, prompt with
+//!   the resume as the cacheable prefix, per-entry validation, splitting a failed batch).
 //! - [`read`]: a user's matches as `matchedJobs` pages them, and `setMatchStatus`.
 
 pub mod keyword;
@@ -311,8 +319,24 @@ pub async fn run(
     };
     let model_id = llm.map(|l| l.model_id().to_owned());
 
-    let listings = crate::listings::fresh_of_category(db, category_id, config.hours_old).await?;
+    // The user's preferences: matches they now exclude are hidden (those they admit again are
+    // shown), and excluded listings are not scored at all.
+    let filter = crate::preferences::Filter::new(&user.preferences.clone().unwrap_or_default());
+    let changed = crate::preferences::apply_to_matches(db, user_id, &filter).await?;
+    let listings: Vec<job_listing::Model> =
+        crate::listings::fresh_of_category(db, category_id, config.hours_old)
+            .await?
+            .into_iter()
+            .filter(|l| filter.admits(l.into()).is_ok())
+            .collect();
     let candidates = listings.len();
+    if changed > 0 {
+        tracing::info!(
+            user_id,
+            changed,
+            "matches hidden or shown by the preferences"
+        );
+    }
     let existing: Vec<(i64, String, Option<String>, String)> = user_job_match::Entity::find()
         .select_only()
         .column(user_job_match::Column::JobListingId)

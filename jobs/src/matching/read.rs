@@ -1,10 +1,11 @@
 //! Reads and the one write a job seeker makes on their matches: a filtered, ordered page of
 //! `user_job_matches` with each match's listing in the same query (`matchedJobs`; closed
-//! listings only when asked, or when the user saved or applied), and the
+//! listings only when asked, or when the user saved or applied; never those the user's
+//! preferences hide; by remote, location and pay when asked), and the
 //! user's own status (`setMatchStatus`).
 
 use entity::{InvalidValue, MatchStatus, Score, job_listing, user_job_match};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -33,8 +34,8 @@ pub enum MatchAfter {
     Listing(i64),
 }
 
-/// What `matchedJobs` filters by.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What `matchedJobs` filters by. Matches the user's preferences hide are never listed.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MatchFilter {
     /// At least this score.
     pub min_score: Option<Score>,
@@ -42,7 +43,19 @@ pub struct MatchFilter {
     /// Also matches of closed listings; without it only those the user SAVED or APPLIED to
     /// are kept.
     pub include_closed: bool,
+    /// Only listings marked remote (`true`) or not marked remote (`false`).
+    pub remote: Option<bool>,
+    /// Only listings whose location contains this text (case-insensitive).
+    pub location: Option<String>,
+    /// Only listings whose stated pay, made yearly, reaches this; in `salary_currency` when
+    /// given (listings paid in another currency, or stating no pay, pass).
+    pub min_salary: Option<(f64, Option<String>)>,
 }
+
+/// A listing's stated pay made yearly, in SQL both databases speak.
+const YEARLY_PAY: &str = "COALESCE(salary_max, salary_min) * CASE LOWER(COALESCE(salary_interval, \
+'yearly')) WHEN 'hourly' THEN 2080 WHEN 'daily' THEN 260 WHEN 'weekly' THEN 52 WHEN 'monthly' \
+THEN 12 ELSE 1 END";
 
 impl MatchFilter {
     /// The filter, `min_score` checked to be 0 to 100 (VALIDATION on `minScore` otherwise).
@@ -61,8 +74,47 @@ impl MatchFilter {
             min_score,
             status,
             include_closed,
+            ..Self::default()
         })
     }
+
+    /// Adds the ad hoc listing filters: `location` at most 100 characters, `min_salary` 0 to
+    /// 100,000,000 (VALIDATION otherwise); a blank location is none.
+    pub fn with_listing(
+        mut self,
+        remote: Option<bool>,
+        location: Option<&str>,
+        min_salary: Option<f64>,
+        currency: Option<String>,
+    ) -> Result<Self> {
+        self.remote = remote;
+        self.location = match location.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(l) if l.chars().count() > 100 => {
+                return Err(InvalidValue::new("location", "at most 100 characters").into());
+            }
+            l => l.map(str::to_lowercase),
+        };
+        if let Some(min) = min_salary
+            && !(min.is_finite() && (0.0..=100_000_000.0).contains(&min))
+        {
+            return Err(InvalidValue::new("minSalary", "between 0 and 100000000").into());
+        }
+        self.min_salary = min_salary.map(|m| (m, currency));
+        Ok(self)
+    }
+}
+
+/// `LIKE` pattern for text contained anywhere, its wildcards escaped with `\`.
+fn contains_pattern(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
 
 /// A match and its listing (absent only if the listing row is gone).
@@ -78,7 +130,56 @@ pub async fn page(
     first: u64,
     after: Option<MatchAfter>,
 ) -> Result<Page<MatchRow>> {
-    let mut condition = Condition::all().add(user_job_match::Column::UserId.eq(user_id));
+    let mut condition = Condition::all()
+        .add(user_job_match::Column::UserId.eq(user_id))
+        .add(user_job_match::Column::Hidden.eq(false));
+    let mut listing = Condition::all();
+    if let Some(remote) = filter.remote {
+        listing = listing.add(if remote {
+            job_listing::Column::IsRemote.eq(true)
+        } else {
+            Condition::any()
+                .add(job_listing::Column::IsRemote.is_null())
+                .add(job_listing::Column::IsRemote.eq(false))
+                .into()
+        });
+    }
+    if let Some(location) = &filter.location {
+        listing = listing.add(
+            Expr::expr(Func::lower(Expr::col(job_listing::Column::Location)))
+                .like(LikeExpr::new(contains_pattern(location)).escape('\\')),
+        );
+    }
+    if let Some((min, currency)) = &filter.min_salary {
+        let mut passes = Condition::any()
+            .add(
+                job_listing::Column::SalaryMax
+                    .is_null()
+                    .and(job_listing::Column::SalaryMin.is_null()),
+            )
+            .add(Expr::cust_with_values(
+                format!("{YEARLY_PAY} >= $1"),
+                [*min],
+            ));
+        if let Some(currency) = currency {
+            passes = passes.add(
+                Expr::expr(Func::upper(Expr::col(job_listing::Column::SalaryCurrency)))
+                    .ne(currency.to_uppercase()),
+            );
+        }
+        listing = listing.add(passes);
+    }
+    if !listing.is_empty() {
+        condition = condition.add(
+            user_job_match::Column::JobListingId.in_subquery(
+                Query::select()
+                    .column(job_listing::Column::Id)
+                    .from(job_listing::Entity)
+                    .cond_where(listing)
+                    .to_owned(),
+            ),
+        );
+    }
     if let Some(min) = filter.min_score {
         condition = condition.add(user_job_match::Column::MatchScore.gte(min));
     }

@@ -1,6 +1,7 @@
 //! What asks for jobs: a collector run (one queued or running at a time), queueing again the
 //! runs that went stale, what follows a run (matching for the users of every category that
-//! gained listings), and a saved resume's category assignment.
+//! gained listings), a saved resume's category assignment, and the matching that saved
+//! preferences ask for.
 
 use std::time::Duration;
 
@@ -171,4 +172,24 @@ async fn assign_saved(
             crate::resume::assignment_not_queued(db, saved.user).await
         }
     }
+}
+
+/// Saves a user's preferences (validated first: VALIDATION naming the field, nothing saved)
+/// and queues their `MatchUser` at once when they have a category, so matches they now
+/// exclude are hidden and newly admitted listings scored; pairs already scored are not
+/// rescored.
+pub async fn save_preferences(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    user_id: i64,
+    preferences: entity::Preferences,
+) -> Result<entity::user::Model> {
+    let preferences = crate::preferences::validate(preferences)?;
+    let user = crate::preferences::save(db, user_id, preferences).await?;
+    if user.search_category_id.is_some()
+        && user.category_status == entity::AssignmentStatus::Assigned
+    {
+        queue.push_match(MatchUser { user_id }).await?;
+    }
+    Ok(user)
 }

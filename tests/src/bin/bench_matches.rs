@@ -178,8 +178,17 @@ async fn run(
             .collect(),
     )?;
     let keys = TokenKeys::new(&config.auth);
-    let tokens: Vec<String> = (1..=users)
-        .map(|id| keys.issue(id).map_err(|e| anyhow::anyhow!("{e:?}")))
+    let accounts = {
+        use sea_orm::{EntityTrait, QueryOrder};
+        let db = Database::connect(url).await?;
+        entity::user::Entity::find()
+            .order_by_asc(entity::user::Column::Id)
+            .all(&db)
+            .await?
+    };
+    let tokens: Vec<String> = accounts
+        .iter()
+        .map(|user| keys.issue(user).map_err(|e| anyhow::anyhow!("{e:?}")))
         .collect::<Result<_, _>>()?;
     let tokens_file = dir.path().join("tokens.txt");
     std::fs::write(&tokens_file, tokens.join("\n"))?;

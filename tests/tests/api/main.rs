@@ -1,6 +1,7 @@
 //! End-to-end tests: the real app over HTTP, on SQLite always and on Postgres when
 //! `TEST_DATABASE_URL` is set. One test binary; modules by domain.
 
+mod account;
 mod accounts;
 mod assignment;
 mod categories;
@@ -20,6 +21,7 @@ mod llm;
 mod llm_cost;
 mod matching;
 mod openai;
+mod preferences;
 mod progress;
 mod queue;
 mod redis_queue;

@@ -15,7 +15,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Name, Value, Variables};
 
 /// Root mutations that check a password: one per operation.
-const SIGN_IN_FIELDS: &[&str] = &["login", "register"];
+const SIGN_IN_FIELDS: &[&str] = &["login", "register", "changePassword", "deleteAccount"];
 
 /// What an operation (or a fragment) amounts to once expanded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Measure {
     /// Nesting of selection sets, spreads and fragments included and nothing exempt: what a
     /// recursive walk of the document goes through.
     pub nesting: usize,
-    /// `login` / `register` fields at the root.
+    /// `login` / `register` / `changePassword` / `deleteAccount` fields at the root.
     pub sign_ins: u64,
 }
 

@@ -81,7 +81,7 @@ impl OperationLimits {
             let m = meter.operation(&operation.node)?;
             if operation.node.ty == OperationType::Mutation && m.sign_ins > 1 {
                 return Err(format!(
-                    "an operation may sign in or register once; this one does it {} times",
+                    "an operation may check a password (login, register, changePassword, deleteAccount) once; this one does it {} times",
                     m.sign_ins
                 ));
             }

@@ -1,0 +1,28 @@
+//! [`Preferences`]: what a job seeker wants of a listing, stored as JSON in
+//! `users.preferences`. The rules that apply them are `jobs::preferences`.
+
+use sea_orm::FromJsonQueryResult;
+use serde::{Deserialize, Serialize};
+
+/// A user's preferences; the default admits every listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Preferences {
+    /// Places the user works in ("Berlin", "Germany", "Remote"); empty: anywhere.
+    pub locations: Vec<String>,
+    /// Only listings marked or named remote.
+    pub remote_only: bool,
+    /// The least yearly pay acceptable, in `salary_currency` (whole units).
+    pub min_salary: Option<i64>,
+    /// ISO 4217 code of `min_salary`.
+    pub salary_currency: Option<String>,
+    /// Exclude listings that state no pay when a minimum is set (default: they pass).
+    pub require_salary: bool,
+    /// Companies never shown (compared without case and legal suffixes).
+    pub exclude_companies: Vec<String>,
+    /// Words or phrases that exclude a listing when its title has them ("intern", "sales").
+    pub exclude_title_words: Vec<String>,
+    /// Job types admitted (`fulltime`, `parttime`, `contract`, `internship`, `temporary`);
+    /// empty: all. A listing that states none passes.
+    pub job_types: Vec<String>,
+}

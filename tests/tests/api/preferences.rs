@@ -1,0 +1,268 @@
+//! Preferences through a real `MatchUser` with the Bedrock mock: excluded listings are never
+//! scored (no LLM call, no match), a change re-evaluates at once without rescoring what was
+//! scored, matches excluded later are hidden (kept) and shown again, `matchedJobs` filters ad
+//! hoc, and bad input is refused with the field named and nothing saved.
+
+use std::collections::HashSet;
+
+use entity::user_job_match;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use tests::app::error_code;
+use tests::boards::{serve_all, vars_for};
+use tests::mock_bedrock::{BedrockReply, MockBedrock};
+use tests::mock_boards::MockBoards;
+use tests::{Backend, TestApp, on_each_backend, spawn_app, spawn_app_with};
+
+use crate::assignment::{BACKEND, SAVE, settled};
+use crate::matching::{collect, matches};
+
+const UPDATE: &str = "mutation($p: PreferencesInput!) { updatePreferences(input: $p) { preferences {
+  locations remoteOnly minSalary salaryCurrency requireSalary excludeCompanies excludeTitleWords jobTypes } } }";
+const FILTERED: &str = "query($location: String, $remote: Boolean) { matchedJobs(first: 100, location: $location, remote: $remote) {
+  totalCount edges { node { job { title company location isRemote } } } } }";
+const LISTINGS: &str = "query { jobListings(categorySlug: \"software_engineer\", first: 100) { edges { node { title company location isRemote } } } }";
+
+async fn update(app: &TestApp, token: &str, p: Value) -> Value {
+    app.graphql(UPDATE, json!({ "p": p }), Some(token)).await
+}
+
+/// (title, company) of every match shown.
+async fn shown(app: &TestApp, token: &str, vars: Value) -> HashSet<(String, String)> {
+    matches(app, token, vars).await["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["job"]["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                e["node"]["job"]["company"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// (title, company) of every listing the LLM was asked about, from call `from` on.
+fn asked(bedrock: &MockBedrock, from: usize) -> Vec<(String, String)> {
+    bedrock.calls()[from..]
+        .iter()
+        .flat_map(|c| c.listings())
+        .map(|l| {
+            let company = l
+                .text
+                .lines()
+                .find_map(|x| x.strip_prefix("Company: "))
+                .unwrap_or_default()
+                .to_owned();
+            (l.title, company)
+        })
+        .collect()
+}
+
+async fn preferences_exclude_before_scoring_and_hide_after(backend: Backend) {
+    let boards = MockBoards::start().await;
+    serve_all(&boards);
+    let bedrock = MockBedrock::start().await;
+    bedrock.respond(|call| {
+        BedrockReply::scores(call, |l| {
+            json!({"score": 75, "reason": format!("Rust services, as {} wants", l.title),
+                   "matched_skills": ["Rust"], "missing_skills": []})
+        })
+    });
+    let app = spawn_app_with(backend, |vars| {
+        vars_for(&boards, vars);
+        bedrock.vars(vars);
+        vars.insert("LLM_PRESCORE_MIN".into(), "0".into());
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let n = collect(&app, &admin).await;
+    let alex = app.register("alex@example.com").await;
+    let all = app.data(LISTINGS, json!({}), Some(&alex)).await["jobListings"]["edges"]
+        .as_array()
+        .expect("listings")
+        .clone();
+    let key = |e: &Value| {
+        (
+            e["node"]["title"].as_str().unwrap_or_default().to_owned(),
+            e["node"]["company"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    // One company excluded (written another way), one title word excluded.
+    let (first_title, company) = key(&all[0]);
+    let word = all
+        .iter()
+        .map(key)
+        .filter(|(_, c)| *c != company)
+        .find_map(|(t, _)| {
+            t.split_whitespace()
+                .find(|w| w.len() > 4 && w.chars().all(char::is_alphabetic))
+                .map(|w| (t.clone(), w.to_lowercase()))
+        })
+        .expect("a title with a word to exclude");
+    let excluded: HashSet<(String, String)> = all
+        .iter()
+        .map(key)
+        .filter(|(t, c)| *c == company || t.to_lowercase().split_whitespace().any(|w| w == word.1))
+        .collect();
+    assert!(excluded.contains(&(first_title, company.clone())));
+    assert!((excluded.len() as i64) < n, "some listings stay");
+    let body = update(
+        &app,
+        &alex,
+        json!({ "excludeCompanies": [format!("{}, Inc.", company.to_uppercase())],
+                "excludeTitleWords": [word.1.to_uppercase()] }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["updatePreferences"]["preferences"]["excludeTitleWords"],
+        json!([word.1.to_uppercase()])
+    );
+
+    app.data(SAVE, json!({ "t": BACKEND }), Some(&alex)).await;
+    settled(&app, &alex).await;
+    app.until_queues_idle(30).await;
+    let seen = shown(&app, &alex, json!({ "first": 100 })).await;
+    assert_eq!(seen.len() as i64, n - excluded.len() as i64, "{seen:?}");
+    assert!(seen.is_disjoint(&excluded));
+    let first_calls = bedrock.call_count();
+    assert!(
+        asked(&bedrock, 0).iter().all(|k| !excluded.contains(k)),
+        "an excluded listing costs no LLM call"
+    );
+
+    // Admitting them again scores just them; nothing scored is rescored.
+    update(
+        &app,
+        &alex,
+        json!({ "excludeCompanies": [], "excludeTitleWords": [] }),
+    )
+    .await;
+    app.until_queues_idle(30).await;
+    let newly: HashSet<(String, String)> = asked(&bedrock, first_calls).into_iter().collect();
+    assert_eq!(newly, excluded, "only the admitted listings were sent");
+    assert_eq!(
+        shown(&app, &alex, json!({ "first": 100 })).await.len() as i64,
+        n
+    );
+
+    // Excluding them again hides their matches, kept and without a call.
+    let calls = bedrock.call_count();
+    update(
+        &app,
+        &alex,
+        json!({ "excludeCompanies": [company.clone()], "excludeTitleWords": [word.1.clone()] }),
+    )
+    .await;
+    app.until_queues_idle(30).await;
+    let seen = shown(&app, &alex, json!({ "first": 100 })).await;
+    assert!(seen.is_disjoint(&excluded) && seen.len() as i64 == n - excluded.len() as i64);
+    assert_eq!(bedrock.call_count(), calls, "hiding costs no call");
+    assert_eq!(
+        user_job_match::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count") as i64,
+        n,
+        "hidden, not deleted"
+    );
+
+    // Ad hoc filters on what is shown.
+    let with_location = all
+        .iter()
+        .filter(|e| !excluded.contains(&key(e)))
+        .find_map(|e| e["node"]["location"].as_str().map(str::to_owned))
+        .expect("a listing with a location");
+    let needle: String = with_location
+        .chars()
+        .take(4)
+        .collect::<String>()
+        .to_lowercase();
+    let located = app
+        .data(
+            FILTERED,
+            json!({ "location": needle.to_uppercase() }),
+            Some(&alex),
+        )
+        .await["matchedJobs"]
+        .clone();
+    let edges = located["edges"].as_array().expect("edges");
+    assert!(!edges.is_empty());
+    for e in edges {
+        let location = e["node"]["job"]["location"].as_str().unwrap_or_default();
+        assert!(location.to_lowercase().contains(&needle), "{location}");
+    }
+    let remote = app
+        .data(FILTERED, json!({ "remote": true }), Some(&alex))
+        .await["matchedJobs"]
+        .clone();
+    let remote_count = remote["totalCount"].as_i64().expect("count");
+    let marked_remote = all
+        .iter()
+        .filter(|e| e["node"]["isRemote"] == json!(true) && !excluded.contains(&key(e)))
+        .count() as i64;
+    assert_eq!(remote_count, marked_remote);
+    app.stop().await.expect("stops");
+}
+
+async fn bad_preferences_are_refused_with_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let jane = app.register("jane@example.com").await;
+    let ok = update(
+        &app,
+        &jane,
+        json!({ "locations": [" Berlin ", "berlin", "Remote"], "minSalary": 70000,
+                "salaryCurrency": "eur", "jobTypes": ["Full-time"] }),
+    )
+    .await;
+    let saved = ok["data"]["updatePreferences"]["preferences"].clone();
+    assert_eq!(saved["locations"], json!(["Berlin", "Remote"]), "{ok}");
+    assert_eq!(saved["salaryCurrency"], "EUR");
+    assert_eq!(saved["minSalary"], json!(70000.0));
+    assert_eq!(saved["jobTypes"], json!(["fulltime"]));
+    for (input, field) in [
+        (json!({ "salaryCurrency": "EURO" }), "salaryCurrency"),
+        (json!({ "salaryCurrency": "XYZ" }), "salaryCurrency"),
+        (json!({ "minSalary": -5 }), "minSalary"),
+        (json!({ "salaryCurrency": null }), "salaryCurrency"),
+        (json!({ "jobTypes": ["gig"] }), "jobTypes"),
+        (json!({ "locations": ["x".repeat(101)] }), "locations"),
+        (
+            json!({ "excludeCompanies": (0..51).map(|i| format!("c{i}")).collect::<Vec<_>>() }),
+            "excludeCompanies",
+        ),
+    ] {
+        let body = update(&app, &jane, input.clone()).await;
+        assert_eq!(error_code(&body), Some("VALIDATION"), "{input}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{input}: {body}"
+        );
+    }
+    let me = app
+        .data(
+            "{ me { preferences { locations minSalary salaryCurrency } } }",
+            json!({}),
+            Some(&jane),
+        )
+        .await;
+    assert_eq!(
+        me["me"]["preferences"],
+        json!({ "locations": ["Berlin", "Remote"], "minSalary": 70000.0, "salaryCurrency": "EUR" }),
+        "nothing refused was saved"
+    );
+    let body = app.graphql(UPDATE, json!({ "p": {} }), None).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    app.stop().await.expect("stops");
+}
+
+on_each_backend!(
+    preferences_exclude_before_scoring_and_hide_after,
+    bad_preferences_are_refused_with_the_field,
+);
