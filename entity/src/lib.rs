@@ -8,7 +8,7 @@
 //! - one module per table: [`search_category`], [`job_listing`], [`listing_posting`],
 //!   [`job_listing_category`], [`user`], [`user_job_match`], [`pipeline_run`],
 //!   [`source_health`], [`resume_file`], [`tailored_document`], [`llm_call`] (the LLM ledger),
-//!   [`llm_token_day`] (the daily token budget's count).
+//!   [`llm_token_day`] (the daily token budget's count), [`user_alert`] (a user's alert state).
 //!
 //! Every table works on both Postgres and SQLite: enums are text, lists are JSON, times are
 //! timestamps with time zone.
@@ -27,6 +27,7 @@ pub mod search_category;
 pub mod source_health;
 pub mod tailored_document;
 pub mod user;
+pub mod user_alert;
 pub mod user_job_match;
 
 pub use domain::{
@@ -37,4 +38,4 @@ pub use enums::{
     AssignmentMethod, AssignmentStatus, CategoryOrigin, DocumentKind, DocumentStatus, MatchStatus,
     ResumeSource, Role, RunStatus, RunTrigger, ScoreMethod,
 };
-pub use preferences::Preferences;
+pub use preferences::{AlertFrequency, Preferences};

@@ -25,4 +25,27 @@ pub struct Preferences {
     /// Job types admitted (`fulltime`, `parttime`, `contract`, `internship`, `temporary`);
     /// empty: all. A listing that states none passes.
     pub job_types: Vec<String>,
+    /// New matches at or above this score are alerted; `None`: 70.
+    pub alert_min_score: Option<i16>,
+    /// How often alerts go out.
+    pub alert_frequency: AlertFrequency,
+    /// Alerts by email (to the account's address, once verified).
+    pub alert_email: bool,
+    /// Alerts POSTed as signed JSON to this http(s) URL.
+    pub alert_webhook_url: Option<String>,
+}
+
+/// How often a user's new matches are sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertFrequency {
+    /// Never.
+    #[default]
+    Off,
+    /// After every scoring run that found some.
+    EachRun,
+    /// At most once a day.
+    Daily,
+    /// At most once a week.
+    Weekly,
 }

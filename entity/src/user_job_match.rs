@@ -29,6 +29,8 @@ pub struct Model {
     /// The user's current preferences exclude the listing: kept (with its score and status),
     /// not shown.
     pub hidden: bool,
+    /// When the match went out in an alert (email digest or webhook); never twice.
+    pub alerted_at: Option<DateTimeUtc>,
     #[sea_orm(belongs_to, from = "user_id", to = "id")]
     pub user: BelongsTo<super::user::Entity>,
     #[sea_orm(belongs_to, from = "job_listing_id", to = "id")]

@@ -1,7 +1,9 @@
 //! The work of Job Collector, independent of how it is triggered (GraphQL, CLI or a queue).
 //! Plain async functions over a database handle; reads the API needs are functions here too.
 //!
-//! - [`accounts`]: the `users` rows as accounts (create, find, grant admin).
+//! - [`accounts`]: the `users` rows as accounts (create, find, grant admin, revoke tokens,
+//!   delete, export).
+//! - [`alerts`]: new good matches sent once each, by email digest and signed webhook.
 //! - [`catalog`]: search categories — the default seed and the admin operations on them.
 //! - [`collect`]: a collector run — fan-out per category, global dedup, batch upsert, the run's
 //!   records and who holds it, JobSpy imports.
@@ -30,6 +32,7 @@
 //! and `listings` read the `catalog`, `matching` reads `listings`), without cycles.
 
 pub mod accounts;
+pub mod alerts;
 pub mod assign;
 pub mod catalog;
 pub mod collect;

@@ -144,6 +144,34 @@ pub fn validate(mut p: Preferences) -> std::result::Result<Preferences, InvalidV
             Some(code)
         }
     };
+    if let Some(min) = p.alert_min_score
+        && !(0..=100).contains(&min)
+    {
+        return Err(InvalidValue {
+            field: "alertMinScore",
+            reason: "between 0 and 100".into(),
+        });
+    }
+    p.alert_webhook_url = match p.alert_webhook_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) if url.len() > 2_000 => {
+            return Err(InvalidValue {
+                field: "alertWebhookUrl",
+                reason: "at most 2000 characters".into(),
+            });
+        }
+        Some(url) => match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+                Some(url.to_owned())
+            }
+            _ => {
+                return Err(InvalidValue {
+                    field: "alertWebhookUrl",
+                    reason: "an http or https URL".into(),
+                });
+            }
+        },
+    };
     if p.min_salary.is_some() && p.salary_currency.is_none() {
         return Err(InvalidValue {
             field: "salaryCurrency",

@@ -16,6 +16,7 @@ mod m20261203_000007_create_resume_files;
 mod m20261204_000008_create_tailored_documents;
 mod m20261205_000009_create_llm_ledger;
 mod m20261206_000010_add_preferences_and_token_versions;
+mod m20261207_000011_create_alerts;
 
 /// All migrations in order.
 #[derive(Debug)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_create_tailored_documents::Migration),
             Box::new(m20261205_000009_create_llm_ledger::Migration),
             Box::new(m20261206_000010_add_preferences_and_token_versions::Migration),
+            Box::new(m20261207_000011_create_alerts::Migration),
         ]
     }
 }

@@ -11,6 +11,9 @@
 //! - [`mock_bedrock`]: Bedrock's Converse API on 127.0.0.1, scripted per test.
 //! - [`mock_openai`]: an OpenAI-compatible Chat Completions server on 127.0.0.1, scripted per
 //!   test.
+//! - [`mock_smtp`]: an SMTP sink on 127.0.0.1 that records every message and decodes it back.
+//! - [`mock_webhook`]: a webhook receiver on 127.0.0.1 with scripted statuses and delays, and
+//!   [`mock_webhook::verify`] for the signature.
 //! - [`quality`]: the labeled evaluation sets of `fixtures/quality/` (listings, resumes,
 //!   grades), loaded for `bench-quality` and `bench-llm-cost`.
 //! - [`redis`]: the test Redis from `TEST_REDIS_URL`, and the cleanup of a test's queue keys
@@ -30,6 +33,8 @@ pub mod logs;
 pub mod mock_bedrock;
 pub mod mock_boards;
 pub mod mock_openai;
+pub mod mock_smtp;
+pub mod mock_webhook;
 pub mod quality;
 pub mod redis;
 pub mod wait;

@@ -15,6 +15,7 @@ mod limits;
 use limits::http_config;
 pub use limits::{GraphqlConfig, HttpConfig, LoginLimits};
 
+use jobs::alerts::AlertConfig;
 use jobs::assign::AssignConfig;
 use jobs::collect::CollectConfig;
 use jobs::documents::DocumentConfig;
@@ -85,6 +86,9 @@ pub struct Config {
     pub documents: DocumentConfig,
     /// `DOCUMENT_LINK_TTL_SECONDS`: how long a signed download link works.
     pub document_link_ttl: Duration,
+    /// Alerts: `SMTP_URL`, `ALERT_FROM`, `PUBLIC_BASE_URL`, `WEBHOOK_*`,
+    /// `ALERT_WEBHOOK_ALLOW_PRIVATE`.
+    pub alerts: AlertConfig,
     /// Settings that were given but are not used, each with why: logged at start.
     pub warnings: Vec<String>,
 }
@@ -270,6 +274,14 @@ impl Config {
             }
         };
         let jwt_secret = get("JWT_SECRET").map(str::to_owned);
+        // Alert links are signed with a key derived from the session secret; without one
+        // (development) a random key, shared by the API and the workers of this process.
+        let jwt_secret_for_links = match &jwt_secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => jobs::alerts::new_secret()
+                .map_err(|e| ConfigError(e.to_string()))?
+                .into_bytes(),
+        };
         if app_env == AppEnv::Production {
             match &jwt_secret {
                 None => {
@@ -524,6 +536,7 @@ impl Config {
             },
             document_link_ttl: secs("DOCUMENT_LINK_TTL_SECONDS", 300)?
                 .clamp(Duration::from_secs(10), Duration::from_secs(3600)),
+            alerts: alert_config(&get, jwt_secret_for_links)?,
             warnings,
         })
     }
@@ -532,6 +545,70 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The alert settings.
+fn alert_config<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    session_secret: Vec<u8>,
+) -> Result<AlertConfig, ConfigError> {
+    let defaults = AlertConfig::default();
+    let smtp_url = get("SMTP_URL")
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
+    if let Some(url) = &smtp_url
+        && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+    {
+        return Err(ConfigError(
+            "SMTP_URL must start with smtp:// or smtps://".into(),
+        ));
+    }
+    let from = get("ALERT_FROM").unwrap_or(&defaults.from).to_owned();
+    if !from.contains('@') {
+        return Err(ConfigError(format!(
+            "ALERT_FROM must be an email address, got {from:?}"
+        )));
+    }
+    let base = get("PUBLIC_BASE_URL")
+        .unwrap_or(&defaults.public_base_url)
+        .trim_end_matches('/')
+        .to_owned();
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(ConfigError(format!(
+            "PUBLIC_BASE_URL must be an http(s) URL, got {base:?}"
+        )));
+    }
+    Ok(AlertConfig {
+        smtp_url,
+        from,
+        public_base_url: base,
+        webhook_timeout: Duration::from_secs(
+            parse(
+                get("WEBHOOK_TIMEOUT_SECONDS"),
+                "WEBHOOK_TIMEOUT_SECONDS",
+                10u64,
+            )?
+            .clamp(1, 60),
+        ),
+        webhook_backoff: Duration::from_millis(parse(
+            get("WEBHOOK_RETRY_BACKOFF_MS"),
+            "WEBHOOK_RETRY_BACKOFF_MS",
+            1_000u64,
+        )?),
+        webhook_disable_after: parse(
+            get("WEBHOOK_DISABLE_AFTER"),
+            "WEBHOOK_DISABLE_AFTER",
+            defaults.webhook_disable_after,
+        )?
+        .max(1),
+        allow_private: parse_bool(
+            get("ALERT_WEBHOOK_ALLOW_PRIVATE"),
+            "ALERT_WEBHOOK_ALLOW_PRIVATE",
+            false,
+        )?,
+        link_key: jobs::alerts::links::derive_key(&session_secret).into(),
+    })
 }
 
 /// The most listings one scoring call may carry (`LLM_BATCH_SIZE` is capped to it): the

@@ -16,7 +16,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in user; null when no token is sent.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        Ok(current_user(ctx).await?.map(User))
+        Ok(current_user(ctx).await?.map(User::from))
     }
 }
 
@@ -40,7 +40,7 @@ impl AccountMutation {
         let session = accounts::register(&s.db, &s.keys, &email, password).await?;
         Ok(AuthPayload {
             token: session.token,
-            user: User(session.user),
+            user: User::from(session.user),
         })
     }
 
@@ -66,7 +66,7 @@ impl AccountMutation {
         .await?;
         Ok(AuthPayload {
             token: session.token,
-            user: User(session.user),
+            user: User::from(session.user),
         })
     }
 
@@ -86,7 +86,7 @@ impl AccountMutation {
             accounts::change_password(&s.db, &s.keys, &me, current_password, new_password).await?;
         Ok(AuthPayload {
             token: session.token,
-            user: User(session.user),
+            user: User::from(session.user),
         })
     }
 

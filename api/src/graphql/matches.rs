@@ -208,7 +208,7 @@ impl MatchMutation {
         let me = require_user(ctx).await?;
         let s = state(ctx);
         let saved = jobs::queue::trigger::save_resume(&s.db, &s.queue, me, &text).await?;
-        Ok(User(saved))
+        Ok(User::from(saved))
     }
 
     /// Uploads the signed-in user's resume as a file (the GraphQL multipart request spec):
@@ -240,7 +240,7 @@ impl MatchMutation {
             extracted,
         };
         let saved = jobs::queue::trigger::save_upload(&s.db, &s.queue, me, upload).await?;
-        Ok(User(saved))
+        Ok(User::from(saved))
     }
 
     /// Sets the signed-in user's own status for a match. Another user's listing, or one not

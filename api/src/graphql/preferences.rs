@@ -1,8 +1,9 @@
-//! `User.preferences` and `updatePreferences`: where and how a job seeker works, what they are
-//! paid, and what they never want to see — applied before scoring, so an excluded listing
-//! costs no LLM call and makes no match.
+//! `User.preferences`, `updatePreferences` and `rotateWebhookSecret`: where and how a job
+//! seeker works, what they are paid, and what they never want to see — applied before
+//! scoring, so an excluded listing costs no LLM call and makes no match — and how they hear
+//! about new matches (email digest, signed webhook).
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use super::context::{Access, require_user, state};
 use super::types::User;
@@ -30,11 +31,72 @@ pub struct Preferences {
     /// Job types admitted (`fulltime`, `parttime`, `contract`, `internship`, `temporary`); a
     /// listing that states none passes. Empty: all.
     job_types: Vec<String>,
+    /// New matches at or above this score are alerted (null: 70).
+    alert_min_score: Option<i32>,
+    /// How often alerts go out (OFF: never).
+    alert_frequency: AlertFrequency,
+    /// Alerts by email to the account's address, once it is verified (a link is mailed when
+    /// this is turned on).
+    alert_email: bool,
+    /// Alerts POSTed as JSON to this URL, signed with HMAC-SHA256 over
+    /// `{x-jobcollector-timestamp}.{body}` in `x-jobcollector-signature: sha256=<hex>`.
+    alert_webhook_url: Option<String>,
+    /// The webhook's signing secret, only in the answer of the `updatePreferences` that first
+    /// set a webhook URL: keep it, it is never shown again (`rotateWebhookSecret` makes a new
+    /// one).
+    alert_webhook_secret: Option<String>,
+    /// Why the webhook was disabled (repeated failed deliveries); a new URL enables it again.
+    alert_webhook_disabled: Option<String>,
+    /// The last failed alert delivery, email or webhook.
+    alert_last_error: Option<String>,
+    /// Whether the account's address is verified for email alerts.
+    email_verified: bool,
+}
+
+/// How often a user's new matches are sent.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::AlertFrequency")]
+pub enum AlertFrequency {
+    Off,
+    /// After every scoring run that found new matches.
+    EachRun,
+    /// At most once a day.
+    Daily,
+    /// At most once a week.
+    Weekly,
+}
+
+impl Preferences {
+    fn of(
+        p: entity::Preferences,
+        user: &entity::user::Model,
+        state: Option<&entity::user_alert::Model>,
+    ) -> Self {
+        Self {
+            alert_min_score: p.alert_min_score.map(i32::from),
+            alert_frequency: p.alert_frequency.into(),
+            alert_email: p.alert_email,
+            alert_webhook_url: p.alert_webhook_url.clone(),
+            alert_webhook_secret: None,
+            alert_webhook_disabled: state.and_then(|s| s.webhook_disabled_reason.clone()),
+            alert_last_error: state.and_then(|s| s.last_error.clone()),
+            email_verified: jobs::alerts::is_verified(user, state),
+            ..p.into()
+        }
+    }
 }
 
 impl From<entity::Preferences> for Preferences {
     fn from(p: entity::Preferences) -> Self {
         Self {
+            alert_min_score: p.alert_min_score.map(i32::from),
+            alert_frequency: p.alert_frequency.into(),
+            alert_email: p.alert_email,
+            alert_webhook_url: p.alert_webhook_url.clone(),
+            alert_webhook_secret: None,
+            alert_webhook_disabled: None,
+            alert_last_error: None,
+            email_verified: false,
             locations: p.locations,
             remote_only: p.remote_only,
             #[allow(clippy::cast_precision_loss)] // salaries far below 2^52
@@ -61,15 +123,34 @@ pub struct PreferencesInput {
     exclude_companies: Option<Vec<String>>,
     exclude_title_words: Option<Vec<String>>,
     job_types: Option<Vec<String>>,
+    /// 0 to 100; null: 70.
+    alert_min_score: MaybeUndefined<i32>,
+    alert_frequency: Option<AlertFrequency>,
+    alert_email: Option<bool>,
+    /// An http(s) URL that resolves to public addresses only (unless the operator allows
+    /// private ones); null removes the webhook.
+    alert_webhook_url: MaybeUndefined<String>,
 }
 
 /// `User.preferences`: the owner's, or the defaults for anyone else.
-pub async fn of(ctx: &Context<'_>, user: &entity::user::Model) -> ApiResult<Preferences> {
+pub async fn of(
+    ctx: &Context<'_>,
+    user: &entity::user::Model,
+    new_webhook_secret: Option<String>,
+) -> ApiResult<Preferences> {
     let viewer = super::context::current_user(ctx).await?;
     let own = viewer.is_some_and(|v| v.id == user.id);
-    Ok(match (&user.preferences, own) {
-        (Some(p), true) => p.clone().into(),
-        _ => entity::Preferences::default().into(),
+    if !own {
+        return Ok(entity::Preferences::default().into());
+    }
+    let alerts = jobs::alerts::find_state(&state(ctx).db, user.id).await?;
+    Ok(Preferences {
+        alert_webhook_secret: new_webhook_secret,
+        ..Preferences::of(
+            user.preferences.clone().unwrap_or_default(),
+            user,
+            alerts.as_ref(),
+        )
     })
 }
 
@@ -127,7 +208,41 @@ impl PreferencesMutation {
             MaybeUndefined::Null => p.salary_currency = None,
             MaybeUndefined::Value(c) => p.salary_currency = Some(c),
         }
-        let saved = jobs::queue::trigger::save_preferences(&s.db, &s.queue, me.id, p).await?;
-        Ok(User(saved))
+        match input.alert_min_score {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => p.alert_min_score = None,
+            MaybeUndefined::Value(v) => {
+                p.alert_min_score = Some(i16::try_from(v).map_err(|_| ApiError::Validation {
+                    field: "alertMinScore",
+                    message: "between 0 and 100".into(),
+                })?);
+            }
+        }
+        if let Some(f) = input.alert_frequency {
+            p.alert_frequency = f.into();
+        }
+        if let Some(v) = input.alert_email {
+            p.alert_email = v;
+        }
+        match input.alert_webhook_url {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => p.alert_webhook_url = None,
+            MaybeUndefined::Value(url) => p.alert_webhook_url = Some(url),
+        }
+        let saved =
+            jobs::queue::trigger::save_preferences(&s.db, &s.queue, &s.config.alerts, &me, p)
+                .await?;
+        Ok(User {
+            row: saved.user,
+            new_webhook_secret: saved.new_webhook_secret,
+        })
+    }
+
+    /// Makes a new signing secret for the signed-in user's webhook and shows it this once; the
+    /// old one stops working. The webhook is enabled again.
+    #[graphql(guard = "Access::User")]
+    async fn rotate_webhook_secret(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let me = require_user(ctx).await?;
+        Ok(jobs::alerts::rotate_secret(&state(ctx).db, me.id).await?)
     }
 }

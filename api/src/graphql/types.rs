@@ -121,30 +121,44 @@ impl SearchCategory {
 
 /// An account.
 #[derive(Debug, Clone)]
-pub struct User(pub user::Model);
+pub struct User {
+    pub row: user::Model,
+    /// A webhook signing secret made by the mutation that answers with this user: shown in
+    /// `preferences.alertWebhookSecret` this once.
+    pub new_webhook_secret: Option<String>,
+}
+
+impl From<user::Model> for User {
+    fn from(row: user::Model) -> Self {
+        Self {
+            row,
+            new_webhook_secret: None,
+        }
+    }
+}
 
 /// An account.
 #[Object]
 impl User {
     /// Opaque identifier.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
     /// Lowercased email address.
     async fn email(&self) -> &str {
-        self.0.email.as_str()
+        self.row.email.as_str()
     }
     /// USER, or ADMIN for accounts that curate categories and trigger runs.
     async fn role(&self) -> Role {
-        self.0.role.into()
+        self.row.role.into()
     }
     /// When the resume was last saved; null before the first.
     async fn resume_updated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.resume_updated_at
+        self.row.resume_updated_at
     }
     /// The user's search category and how far its assignment has got.
     async fn category_assignment(&self) -> CategoryAssignment {
-        CategoryAssignment::of(&self.0)
+        CategoryAssignment::of(&self.row)
     }
     /// What the user wants of a listing (`updatePreferences`); only its owner sees them
     /// (anyone else sees the defaults).
@@ -152,19 +166,20 @@ impl User {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<crate::graphql::preferences::Preferences> {
-        crate::graphql::preferences::of(ctx, &self.0).await
+        crate::graphql::preferences::of(ctx, &self.row, self.new_webhook_secret.clone()).await
     }
     /// The resume as it was read, and the file it was read from; null before the first.
     /// Only its owner sees it.
     async fn resume(&self, ctx: &Context<'_>) -> ApiResult<Option<Resume>> {
         let viewer = crate::graphql::context::current_user(ctx).await?;
-        if viewer.is_none_or(|v| v.id != self.0.id) {
+        if viewer.is_none_or(|v| v.id != self.row.id) {
             return Ok(None);
         }
-        let (Some(text), Some(updated_at)) = (&self.0.resume_text, self.0.resume_updated_at) else {
+        let (Some(text), Some(updated_at)) = (&self.row.resume_text, self.row.resume_updated_at)
+        else {
             return Ok(None);
         };
-        let file = jobs::resume::file_info(&state(ctx).db, self.0.id).await?;
+        let file = jobs::resume::file_info(&state(ctx).db, self.row.id).await?;
         Ok(Some(Resume {
             text: text.clone(),
             source: file

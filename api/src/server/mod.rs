@@ -1,4 +1,5 @@
-//! The HTTP server: start-up, serving, graceful shutdown, and the job workers beside it.
+//! The HTTP server: start-up, serving, graceful shutdown, the job workers beside it, and the
+//! LLM client they use ([`connect_llm`]).
 //!
 //! - [`downloads`]: `GET /documents/{id}/{format}` — a tailored document rendered as PDF,
 //!   DOCX or Markdown, for its owner's Bearer token or a signed link.
@@ -7,7 +8,9 @@
 //! - [`rate`]: request rates per client address and per user, and who the client is behind a
 //!   trusted proxy.
 //! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors, resume uploads, rate
-//!   limits), `GET /files/resume`, GraphiQL (`GET /graphql`, and `GET /` leading there),
+//!   limits), `GET /files/resume`, `GET /me/export`, the alert links
+//!   (`/alerts/unsubscribe`, `/alerts/verify`), GraphiQL (`GET /graphql`, and `GET /`
+//!   leading there),
 //!   `/healthz`, `/readyz`, security headers.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
@@ -231,6 +234,7 @@ pub async fn run_workers(
         assign: state.config.assign.clone(),
         matching: state.config.matching.clone(),
         corpus: Arc::default(),
+        alerts: state.config.alerts.clone(),
     });
     let schedule = scheduler::run(
         state.db.clone(),

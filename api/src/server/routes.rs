@@ -1,6 +1,9 @@
 //! The routes: `POST /graphql` (with its own body limit, timeout and clean errors; JSON, or a
 //! multipart upload of one resume file), `GET /files/resume` (the caller's resume file),
-//! `GET /me/export` (everything stored about the caller, as JSON),
+//! `GET /me/export` (everything stored about the caller, as JSON), `POST
+//! /alerts/unsubscribe?token=` (one click from an alert email, RFC 8058; a GET shows the
+//! button) and `GET
+//! /alerts/verify?token=` (confirms the address for email alerts),
 //! `GET /documents/{id}/{format}` (a tailored document, in `downloads`), GraphiQL on
 //! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
 //! `/healthz`, `/readyz`, and the security headers every response carries.
@@ -43,6 +46,11 @@ pub(super) fn router(state: HttpState) -> Router {
         .route("/graphql/ws", get(super::websocket::graphql_ws))
         .route("/files/resume", get(resume_file))
         .route("/me/export", get(export))
+        .route(
+            "/alerts/unsubscribe",
+            get(confirm_unsubscribe).post(unsubscribe),
+        )
+        .route("/alerts/verify", get(verify_email))
         .route("/documents/{id}/{format}", get(super::downloads::document))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -287,6 +295,99 @@ pub(super) async fn signed_in(
                 "INTERNAL",
                 "the request could not be checked".into(),
             ))
+        }
+    }
+}
+
+/// The `token` query parameter of a link from an alert email.
+#[derive(Debug, serde::Deserialize)]
+struct LinkToken {
+    token: Option<String>,
+}
+
+/// A short page answering a link followed from an email.
+fn link_page(status: StatusCode, title: &str, text: &str) -> Response {
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{text}</p>"
+    );
+    (status, Html(page)).into_response()
+}
+
+/// The unsubscribe link opened in a browser: a page with the one button that POSTs it (a GET
+/// changes nothing, so mail scanners that open links do not unsubscribe anyone).
+async fn confirm_unsubscribe(
+    State(state): State<HttpState>,
+    axum::extract::Query(link): axum::extract::Query<LinkToken>,
+) -> Response {
+    let token = link.token.unwrap_or_default();
+    if jobs::alerts::links::check_unsubscribe(&state.app.config.alerts.link_key, &token).is_none() {
+        return link_page(
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This unsubscribe link is not valid.",
+        );
+    }
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Unsubscribe</title><h1>Stop email alerts?</h1>\
+         <form method=post action=\"/alerts/unsubscribe?token={token}\">\
+         <button type=submit>Unsubscribe</button></form>"
+    );
+    (StatusCode::OK, Html(page)).into_response()
+}
+
+/// The RFC 8058 one-click POST (from a mail client, or the button above): email alerts stop.
+async fn unsubscribe(
+    State(state): State<HttpState>,
+    axum::extract::Query(link): axum::extract::Query<LinkToken>,
+) -> Response {
+    let key = &state.app.config.alerts.link_key;
+    match jobs::alerts::unsubscribe(&state.app.db, key, link.token.as_deref().unwrap_or("")).await {
+        Ok(true) => link_page(
+            StatusCode::OK,
+            "Unsubscribed",
+            "You will get no more email alerts. Turn them on again in your preferences.",
+        ),
+        Ok(false) => link_page(
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This unsubscribe link is not valid.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "unsubscribing failed");
+            link_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Try again",
+                "Something went wrong; try the link again later.",
+            )
+        }
+    }
+}
+
+/// The link mailed to confirm an address for email alerts.
+async fn verify_email(
+    State(state): State<HttpState>,
+    axum::extract::Query(link): axum::extract::Query<LinkToken>,
+) -> Response {
+    let key = &state.app.config.alerts.link_key;
+    match jobs::alerts::verify_email(&state.app.db, key, link.token.as_deref().unwrap_or("")).await
+    {
+        Ok(true) => link_page(
+            StatusCode::OK,
+            "Address confirmed",
+            "Email alerts will now reach this address.",
+        ),
+        Ok(false) => link_page(
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This link is not valid, has expired, or is for an address the account no longer has.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "verifying an address failed");
+            link_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Try again",
+                "Something went wrong; try the link again later.",
+            )
         }
     }
 }

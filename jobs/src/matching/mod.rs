@@ -240,6 +240,8 @@ pub struct MatchOutcome {
     /// Pairs worth a call that the per-user daily cap or the token budget held back: keyword
     /// scores for now, offered to the LLM again on a later run.
     pub deferred: usize,
+    /// Whether the user asked for alerts (the job then queues `SendAlerts`).
+    pub alerts_wanted: bool,
     /// Why nothing was done, when nothing was.
     pub skipped: Option<String>,
 }
@@ -330,6 +332,7 @@ pub async fn run(
             .filter(|l| filter.admits(l.into()).is_ok())
             .collect();
     let candidates = listings.len();
+    let alerts_wanted = crate::alerts::wanted(&user.preferences.clone().unwrap_or_default());
     if changed > 0 {
         tracing::info!(
             user_id,
@@ -370,6 +373,7 @@ pub async fn run(
     if due.is_empty() {
         return Ok(MatchOutcome {
             candidates,
+            alerts_wanted,
             ..MatchOutcome::default()
         });
     }
@@ -388,6 +392,7 @@ pub async fn run(
     let mut outcome = MatchOutcome {
         candidates,
         scored: due.len(),
+        alerts_wanted,
         ..MatchOutcome::default()
     };
     let mut scored: Vec<Scored> = Vec::with_capacity(due.len());

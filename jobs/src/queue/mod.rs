@@ -5,7 +5,8 @@
 //! single binary needs nothing else; with `REDIS_URL` set it lives in Redis, shared by every
 //! process. Jobs: [`RunPipeline`] (one collector run), [`AssignCategory`] (a user's category
 //! from their resume), [`MatchUser`] (scoring a user's fresh listings), [`TailorDocument`]
-//! (a resume or cover letter tailored to a listing).
+//! (a resume or cover letter tailored to a listing), [`SendAlerts`] (a user's new matches,
+//! by email and webhook).
 //!
 //! - [`Queue`]: the queues of every job type on one backend; pushes jobs.
 //! - `storage`: one job type's queue ([`Storage`]) and how it is built.
@@ -59,6 +60,13 @@ pub struct MatchUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TailorDocument {
     pub document_id: i64,
+}
+
+/// Send `user_id`'s alerts that are due (queued after their scoring and when their alert
+/// settings change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendAlerts {
+    pub user_id: i64,
 }
 
 /// How the queue is named and worked.
@@ -149,6 +157,7 @@ pub struct Queue {
     assignments: Storage<AssignCategory>,
     matching: Storage<MatchUser>,
     tailoring: Storage<TailorDocument>,
+    alerts: Storage<SendAlerts>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -228,6 +237,7 @@ impl Queue {
             assignments: storage(&backend, config, "assign_category"),
             matching: storage(&backend, config, "match_user"),
             tailoring: storage(&backend, config, "tailor_document"),
+            alerts: storage(&backend, config, "send_alerts"),
             backend,
             config: config.clone(),
         }
@@ -265,6 +275,11 @@ impl Queue {
         &self.tailoring
     }
 
+    /// The alerts queue.
+    pub fn alerts(&self) -> &Storage<SendAlerts> {
+        &self.alerts
+    }
+
     /// Jobs of this deployment's queues not finished yet: waiting, running, or failed with
     /// attempts left. On the SQL storages only (apalis-redis keeps no such count); tests use
     /// it to wait until the queue is idle.
@@ -274,25 +289,28 @@ impl Queue {
             self.config.queue_name("assign_category"),
             self.config.queue_name("match_user"),
             self.config.queue_name("tailor_document"),
+            self.config.queue_name("send_alerts"),
         ];
         let count: i64 = match &self.backend {
             Backend::Sqlite(pool) => sea_orm::sqlx::query_scalar(
-                "SELECT COUNT(*) FROM Jobs WHERE job_type IN (?, ?, ?, ?) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+                "SELECT COUNT(*) FROM Jobs WHERE job_type IN (?, ?, ?, ?, ?) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
             )
             .bind(&names[0])
             .bind(&names[1])
             .bind(&names[2])
             .bind(&names[3])
+            .bind(&names[4])
             .fetch_one(pool)
             .await
             .map_err(queue_error)?,
             Backend::Postgres(pool) => sea_orm::sqlx::query_scalar(
-                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type IN ($1, $2, $3, $4) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type IN ($1, $2, $3, $4, $5) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
             )
             .bind(&names[0])
             .bind(&names[1])
             .bind(&names[2])
             .bind(&names[3])
+            .bind(&names[4])
             .fetch_one(pool)
             .await
             .map_err(queue_error)?,
@@ -323,6 +341,11 @@ impl Queue {
     /// Queues the making of a tailored document.
     pub async fn push_tailor(&self, job: TailorDocument) -> Result<()> {
         self.tailoring.push(job).await
+    }
+
+    /// Queues a user's alerts.
+    pub async fn push_alerts(&self, job: SendAlerts) -> Result<()> {
+        self.alerts.push(job).await
     }
 }
 

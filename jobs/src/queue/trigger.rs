@@ -174,22 +174,61 @@ async fn assign_saved(
     }
 }
 
-/// Saves a user's preferences (validated first: VALIDATION naming the field, nothing saved)
-/// and queues their `MatchUser` at once when they have a category, so matches they now
-/// exclude are hidden and newly admitted listings scored; pairs already scored are not
-/// rescored.
+/// What [`save_preferences`] saved.
+#[derive(Debug, Clone)]
+pub struct SavedPreferences {
+    pub user: entity::user::Model,
+    /// A webhook signing secret made by this save (the first URL set): shown to the user once.
+    pub new_webhook_secret: Option<String>,
+}
+
+/// Saves a user's preferences (validated first: VALIDATION naming the field, nothing saved; a
+/// webhook URL must be http(s) and, unless `ALERT_WEBHOOK_ALLOW_PRIVATE`, resolve to public
+/// addresses only). Then queues their `MatchUser` at once when they have a category, so
+/// matches they now exclude are hidden and newly admitted listings scored (pairs already
+/// scored are not rescored), and their `SendAlerts` when the alert settings changed (which
+/// mails the address verification if it is needed).
 pub async fn save_preferences(
     db: &DatabaseConnection,
     queue: &Queue,
-    user_id: i64,
+    alerts: &crate::alerts::AlertConfig,
+    before: &entity::user::Model,
     preferences: entity::Preferences,
-) -> Result<entity::user::Model> {
+) -> Result<SavedPreferences> {
     let preferences = crate::preferences::validate(preferences)?;
-    let user = crate::preferences::save(db, user_id, preferences).await?;
+    let old = before.preferences.clone().unwrap_or_default();
+    let url_changed = preferences.alert_webhook_url != old.alert_webhook_url;
+    if url_changed && let Some(url) = &preferences.alert_webhook_url {
+        crate::alerts::webhook::destination(url, alerts.allow_private)
+            .await
+            .map_err(|why| entity::InvalidValue::new("alertWebhookUrl", why))?;
+    }
+    let alerts_changed = url_changed
+        || preferences.alert_email != old.alert_email
+        || preferences.alert_frequency != old.alert_frequency
+        || preferences.alert_min_score != old.alert_min_score;
+    let user = crate::preferences::save(db, before.id, preferences.clone()).await?;
+    let mut new_webhook_secret = None;
+    if url_changed && preferences.alert_webhook_url.is_some() {
+        let state = crate::alerts::state(db, user.id).await?;
+        if state.webhook_secret.is_none() {
+            new_webhook_secret = Some(crate::alerts::rotate_secret(db, user.id).await?);
+        } else {
+            crate::alerts::reset_webhook(db, user.id).await?;
+        }
+    }
     if user.search_category_id.is_some()
         && user.category_status == entity::AssignmentStatus::Assigned
     {
-        queue.push_match(MatchUser { user_id }).await?;
+        queue.push_match(MatchUser { user_id: user.id }).await?;
     }
-    Ok(user)
+    if alerts_changed && crate::alerts::wanted(&preferences) {
+        queue
+            .push_alerts(super::SendAlerts { user_id: user.id })
+            .await?;
+    }
+    Ok(SavedPreferences {
+        user,
+        new_webhook_secret,
+    })
 }

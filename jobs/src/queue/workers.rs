@@ -9,7 +9,10 @@ use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use super::{AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline, TailorDocument};
+use super::{
+    AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline, SendAlerts, TailorDocument,
+};
+use crate::alerts::{self, AlertConfig};
 use crate::assign::{self, AssignConfig};
 use crate::collect::lease::{self as runs_lease, Claim};
 use crate::collect::{self, CollectConfig, SilentProgress};
@@ -32,6 +35,7 @@ pub struct Deps {
     pub assign: AssignConfig,
     pub matching: MatchConfig,
     pub corpus: Arc<CorpusCache>,
+    pub alerts: AlertConfig,
 }
 
 /// The longest wait between two attempts of a job (the backoff doubles from 2 s up to this).
@@ -153,22 +157,46 @@ pub async fn assign_category(
     })
 }
 
-/// Scores the user's fresh listings that have no current score.
+/// Scores the user's fresh listings that have no current score, then queues their alerts when
+/// it scored something and they asked for alerts.
 pub async fn match_user(
     job: MatchUser,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    matching::run(
-        &deps.db,
-        deps.llm.as_deref(),
-        &deps.corpus,
-        &deps.matching,
-        job.user_id,
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| settle("match_user", &attempt, deps.queue.config(), e.into()))
+    let matched = async {
+        let outcome = matching::run(
+            &deps.db,
+            deps.llm.as_deref(),
+            &deps.corpus,
+            &deps.matching,
+            job.user_id,
+        )
+        .await?;
+        if outcome.scored > 0 && outcome.alerts_wanted {
+            deps.queue
+                .push_alerts(SendAlerts {
+                    user_id: job.user_id,
+                })
+                .await?;
+        }
+        crate::Result::Ok(())
+    };
+    matched
+        .await
+        .map_err(|e: crate::Error| settle("match_user", &attempt, deps.queue.config(), e.into()))
+}
+
+/// Sends the user's due alerts.
+pub async fn send_alerts(
+    job: SendAlerts,
+    deps: Data<Arc<Deps>>,
+    attempt: Attempt,
+) -> Result<(), BoxDynError> {
+    alerts::send(&deps.db, &deps.alerts, job.user_id)
+        .await
+        .map(|outcome| tracing::debug!(user_id = job.user_id, ?outcome, "alerts"))
+        .map_err(|e| settle("send_alerts", &attempt, deps.queue.config(), e.into()))
 }
 
 /// Makes a tailored document. On the last failed attempt the document is marked FAILED with
@@ -339,6 +367,14 @@ pub async fn run(
         settings,
         deps,
         tailor_document
+    );
+    let monitor = crate::register_worker!(
+        monitor,
+        queue.alerts().clone(),
+        "send-alerts",
+        settings,
+        deps,
+        send_alerts
     );
     let workers = monitor.run_with_signal(async move {
         stop.await;

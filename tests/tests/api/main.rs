@@ -3,6 +3,7 @@
 
 mod account;
 mod accounts;
+mod alerts;
 mod assignment;
 mod categories;
 mod cli;
