@@ -111,7 +111,11 @@ pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Worker => {
             let mut config = config;
             config.workers_in_process = false;
+            let metrics_addr = config.metrics_addr;
             let app = Application::build_without_http(config).await?;
+            if let Some(addr) = metrics_addr {
+                crate::server::serve_worker_metrics(app.clone(), addr).await?;
+            }
             crate::server::run_workers(app, crate::server::shutdown_signal()).await?;
             Ok(())
         }

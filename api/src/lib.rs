@@ -4,7 +4,9 @@
 //!   `pipeline [--once]`, `import FILE`, `admin grant EMAIL`).
 //! - [`config`]: the typed configuration, from the environment and `.env`.
 //! - [`server`]: [`server::Application`] — build, bind, serve (`/graphql`, `/graphql/ws`,
-//!   `/healthz`, `/readyz`), run the workers beside, shut down gracefully.
+//!   files, documents, the export, alert links, `/healthz`, `/readyz`, `/metrics`), run the
+//!   workers beside, shut down gracefully.
+//! - [`metrics`]: the Prometheus recorder, the HTTP and GraphQL measurements, `/metrics`.
 //! - [`graphql`]: the schema, one module per domain, and the limits every operation is measured
 //!   against.
 //! - [`pipeline`]: collector runs from the command line, with progress and a summary; JobSpy
@@ -20,6 +22,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod metrics;
 pub mod pipeline;
 pub mod server;
 pub mod state;

@@ -86,12 +86,16 @@ pub async fn revoke_tokens(
         .ok_or_else(|| Error::NotFound(format!("user {id}")))
 }
 
-/// Deletes the account and everything of it in one transaction: its matches, tailored
-/// documents, resume file, and the account; the LLM ledger keeps its calls without the user.
+/// Deletes the account and everything of it in one transaction: its alert state, matches,
+/// tailored documents, resume file, and the account; the LLM ledger keeps its calls without the user.
 /// Jobs still queued for it find no user and do nothing. `false` when there was no account.
 pub async fn delete(db: &DatabaseConnection, id: i64) -> Result<bool> {
-    use entity::{llm_call, resume_file, tailored_document, user_job_match};
+    use entity::{llm_call, resume_file, tailored_document, user_alert, user_job_match};
     let tx = db.begin().await?;
+    user_alert::Entity::delete_many()
+        .filter(user_alert::Column::UserId.eq(id))
+        .exec(&tx)
+        .await?;
     user_job_match::Entity::delete_many()
         .filter(user_job_match::Column::UserId.eq(id))
         .exec(&tx)
@@ -115,7 +119,7 @@ pub async fn delete(db: &DatabaseConnection, id: i64) -> Result<bool> {
 }
 
 /// Everything stored about the account, as one JSON document: the account (without its
-/// password hash), its preferences, its resume (text, and the uploaded file's details), its
+/// password hash), its preferences and alert state (not the webhook secret), its resume (text, and the uploaded file's details), its
 /// matches with their listings' title, company and link, and its tailored documents. The
 /// LLM ledger's rows hold no personal data beyond token counts and are left out.
 pub async fn export(db: &DatabaseConnection, id: i64) -> Result<Option<serde_json::Value>> {
@@ -134,6 +138,7 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> Result<Option<serde_jso
         .find_also_related(job_listing::Entity)
         .all(db)
         .await?;
+    let alerts = entity::user_alert::Entity::find_by_id(id).one(db).await?;
     let documents = tailored_document::Entity::find()
         .filter(tailored_document::Column::UserId.eq(id))
         .order_by_asc(tailored_document::Column::Id)
@@ -149,6 +154,15 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> Result<Option<serde_jso
             "updatedAt": user.updated_at,
         },
         "preferences": user.preferences.clone().unwrap_or_default(),
+        "alerts": alerts.map(|a| json!({
+            "emailVerifiedAt": a.email_verified_at,
+            "verifiedEmail": a.verified_email,
+            "webhookSecretSet": a.webhook_secret.is_some(),
+            "webhookFailures": a.webhook_failures,
+            "webhookDisabledReason": a.webhook_disabled_reason,
+            "lastError": a.last_error,
+            "lastSentAt": a.last_sent_at,
+        })),
         "resume": {
             "text": user.resume_text,
             "updatedAt": user.resume_updated_at,

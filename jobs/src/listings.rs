@@ -1,6 +1,7 @@
 //! Reads of stored listings: a filtered page (`jobListings`), listings and their categories by
 //! id (the API's batch loaders), the fresh listings of a category (what `MatchUser` scores),
-//! and the recent texts the keyword scorer's statistics are counted over. The "of a category, within some hours" conditions are defined once, here.
+//! the recent texts the keyword scorer's statistics are counted over, and the row counts
+//! `/metrics` shows. The "of a category, within some hours" conditions are defined once, here.
 
 use std::collections::HashMap;
 
@@ -267,4 +268,28 @@ pub async fn recent_texts(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// Row counts an operator watches (the `/metrics` gauges).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub open: u64,
+    pub closed: u64,
+    pub users: u64,
+    pub matches: u64,
+}
+
+/// How many listings are open and closed, and how many users and matches there are.
+pub async fn counts(db: &DatabaseConnection) -> Result<Counts> {
+    let closed = job_listing::Entity::find()
+        .filter(job_listing::Column::ClosedAt.is_not_null())
+        .count(db)
+        .await?;
+    let all = job_listing::Entity::find().count(db).await?;
+    Ok(Counts {
+        open: all.saturating_sub(closed),
+        closed,
+        users: entity::user::Entity::find().count(db).await?,
+        matches: entity::user_job_match::Entity::find().count(db).await?,
+    })
 }

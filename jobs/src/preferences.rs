@@ -94,6 +94,12 @@ pub fn validate(mut p: Preferences) -> std::result::Result<Preferences, InvalidV
                     reason: format!("an item is at most {MAX_ITEM_CHARS} characters of plain text"),
                 });
             }
+            if words(&item).trim().is_empty() {
+                return Err(InvalidValue {
+                    field,
+                    reason: format!("{item:?} has no letter or digit"),
+                });
+            }
             if !out.iter().any(|o| o.eq_ignore_ascii_case(&item)) {
                 out.push(item);
             }
@@ -630,6 +636,11 @@ mod tests {
             "excludeCompanies"
         );
         assert_eq!(bad(|p| p.job_types = vec!["gig".into()]), "jobTypes");
+        assert_eq!(
+            bad(|p| p.exclude_title_words = vec!["++".into()]),
+            "excludeTitleWords"
+        );
+        assert_eq!(bad(|p| p.locations = vec!["-".into()]), "locations");
         let tidy = validate(Preferences {
             locations: vec![" Berlin ".into(), "berlin".into(), "".into()],
             salary_currency: Some("usd".into()),

@@ -89,6 +89,10 @@ pub struct Config {
     /// Alerts: `SMTP_URL`, `ALERT_FROM`, `PUBLIC_BASE_URL`, `WEBHOOK_*`,
     /// `ALERT_WEBHOOK_ALLOW_PRIVATE`.
     pub alerts: AlertConfig,
+    /// `METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <it>`.
+    pub metrics_token: Option<String>,
+    /// `METRICS_ADDR`: where a `worker` process serves `/metrics` (it has no HTTP otherwise).
+    pub metrics_addr: Option<SocketAddr>,
     /// Settings that were given but are not used, each with why: logged at start.
     pub warnings: Vec<String>,
 }
@@ -537,6 +541,16 @@ impl Config {
             document_link_ttl: secs("DOCUMENT_LINK_TTL_SECONDS", 300)?
                 .clamp(Duration::from_secs(10), Duration::from_secs(3600)),
             alerts: alert_config(&get, jwt_secret_for_links)?,
+            metrics_token: get("METRICS_TOKEN")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+            metrics_addr: match get("METRICS_ADDR").map(str::trim).filter(|a| !a.is_empty()) {
+                None => None,
+                Some(a) => Some(a.parse().map_err(|_| {
+                    ConfigError(format!("METRICS_ADDR must be host:port, got {a:?}"))
+                })?),
+            },
             warnings,
         })
     }

@@ -27,6 +27,10 @@ pub enum Credentials {
 pub struct RequestAuth {
     credentials: Credentials,
     user: OnceCell<Option<user::Model>>,
+    /// A WebSocket connection's auth lives as long as the connection: its user is loaded (and
+    /// the token version checked) for every use, so a token revoked while the socket is open
+    /// stops working on it at once.
+    per_use: bool,
 }
 
 impl RequestAuth {
@@ -48,6 +52,15 @@ impl RequestAuth {
         Self {
             credentials,
             user: OnceCell::new(),
+            per_use: false,
+        }
+    }
+
+    /// Like [`RequestAuth::from_header`], for a WebSocket connection: checked on every use.
+    pub fn for_connection(header: Option<&str>, state: &AppState) -> Self {
+        Self {
+            per_use: true,
+            ..Self::from_header(header, state)
         }
     }
 
@@ -75,12 +88,16 @@ pub async fn current_user(ctx: &Context<'_>) -> ApiResult<Option<user::Model>> {
         Credentials::Invalid => return Err(ApiError::Unauthenticated(INVALID_TOKEN)),
         Credentials::Token(v) => v,
     };
-    let user = auth
-        .user
-        .get_or_try_init(|| accounts::honoured(&state.db, verified))
-        .await?;
+    let user = if auth.per_use {
+        accounts::honoured(&state.db, verified).await?
+    } else {
+        auth.user
+            .get_or_try_init(|| accounts::honoured(&state.db, verified))
+            .await?
+            .clone()
+    };
     match user {
-        Some(user) => Ok(Some(user.clone())),
+        Some(user) => Ok(Some(user)),
         None => Err(ApiError::Unauthenticated(INVALID_TOKEN)),
     }
 }

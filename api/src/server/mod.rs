@@ -1,5 +1,6 @@
-//! The HTTP server: start-up, serving, graceful shutdown, the job workers beside it, and the
-//! LLM client they use ([`connect_llm`]).
+//! The HTTP server: start-up, serving, graceful shutdown, the job workers beside it, the
+//! LLM client they use ([`connect_llm`]), and a worker's own `/metrics` listener
+//! ([`serve_worker_metrics`]).
 //!
 //! - [`downloads`]: `GET /documents/{id}/{format}` — a tailored document rendered as PDF,
 //!   DOCX or Markdown, for its owner's Bearer token or a signed link.
@@ -99,6 +100,8 @@ impl Application {
     /// Connects, migrates and opens the queue without binding a port: the state a `worker`
     /// process needs. Settings given but not used are logged here.
     pub async fn build_without_http(config: Config) -> anyhow::Result<AppState> {
+        // The metrics recorder first, so nothing counted before the first scrape is lost.
+        crate::metrics::handle();
         for warning in &config.warnings {
             tracing::warn!("{warning}");
         }
@@ -178,6 +181,28 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Serves `GET /metrics` on `addr` for a `worker` process (which has no HTTP server
+/// otherwise), until the process ends. Binding fails loudly.
+pub async fn serve_worker_metrics(
+    app: AppState,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "worker metrics on /metrics");
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let app = app.clone();
+            async move { routes::serve_metrics(&app, &headers).await }
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the worker metrics listener stopped");
+        }
+    }))
 }
 
 /// The configured provider's client behind the budget and the ledger ([`jobs::llm::Metered`]).

@@ -1,12 +1,13 @@
 //! The routes: `POST /graphql` (with its own body limit, timeout and clean errors; JSON, or a
 //! multipart upload of one resume file), `GET /files/resume` (the caller's resume file),
 //! `GET /me/export` (everything stored about the caller, as JSON), `POST
-//! /alerts/unsubscribe?token=` (one click from an alert email, RFC 8058; a GET shows the
-//! button) and `GET
-//! /alerts/verify?token=` (confirms the address for email alerts),
+//! /alerts/unsubscribe?token=` (one click from an alert email, RFC 8058) and `POST
+//! /alerts/verify?token=` (confirms the address for email alerts) — a GET of either shows the
+//! button that POSTs it,
 //! `GET /documents/{id}/{format}` (a tailored document, in `downloads`), GraphiQL on
 //! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
-//! `/healthz`, `/readyz`, and the security headers every response carries.
+//! `/healthz`, `/readyz`, `/metrics` (Prometheus, behind `METRICS_TOKEN` when set), the HTTP
+//! metrics of every route, and the security headers every response carries.
 
 use std::time::Duration;
 
@@ -50,10 +51,12 @@ pub(super) fn router(state: HttpState) -> Router {
             "/alerts/unsubscribe",
             get(confirm_unsubscribe).post(unsubscribe),
         )
-        .route("/alerts/verify", get(verify_email))
+        .route("/alerts/verify", get(confirm_verify).post(verify_email))
         .route("/documents/{id}/{format}", get(super::downloads::document))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
@@ -237,10 +240,33 @@ async fn graphql(
             return rate_limited(wait, "this account");
         }
     }
+    let label = crate::metrics::operation_label(
+        operation
+            .operation_name
+            .as_deref()
+            .or_else(|| crate::metrics::name_in(&operation.query)),
+    );
+    let started = std::time::Instant::now();
     let operation = operation.data(auth).data(ClientAddr(client));
     match tokio::time::timeout_at(deadline, state.schema.execute(operation)).await {
-        Ok(response) => GraphQLResponse::from(response).into_response(),
+        Ok(response) => {
+            let outcome = response.errors.first().map_or_else(
+                || "ok".to_owned(),
+                |e| {
+                    e.extensions
+                        .as_ref()
+                        .and_then(|x| x.get("code"))
+                        .map_or_else(
+                            || "error".to_owned(),
+                            |c| c.to_string().trim_matches('"').to_owned(),
+                        )
+                },
+            );
+            crate::metrics::record_operation(label, outcome, started);
+            GraphQLResponse::from(response).into_response()
+        }
         Err(_) => {
+            crate::metrics::record_operation(label, "TIMEOUT".into(), started);
             tracing::warn!(%peer, timeout = ?http.request_timeout, "a GraphQL request ran out of time and was stopped");
             refused(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -299,6 +325,40 @@ pub(super) async fn signed_in(
     }
 }
 
+/// Prometheus metrics, behind `METRICS_TOKEN` when it is set.
+async fn metrics(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    serve_metrics(&state.app, &headers).await
+}
+
+/// `/metrics` for the API and for a worker's `METRICS_ADDR` listener.
+pub(super) async fn serve_metrics(app: &crate::state::AppState, headers: &HeaderMap) -> Response {
+    if let Some(expected) = &app.config.metrics_token {
+        let given = bearer(headers).map(str::trim).unwrap_or_default();
+        let same = given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "send Authorization: Bearer <METRICS_TOKEN>".into(),
+            );
+        }
+    }
+    let text = crate::metrics::render(&app.db, &app.queue).await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
 /// The `token` query parameter of a link from an alert email.
 #[derive(Debug, serde::Deserialize)]
 struct LinkToken {
@@ -329,7 +389,7 @@ async fn confirm_unsubscribe(
     }
     let page = format!(
         "<!doctype html><meta charset=utf-8><title>Unsubscribe</title><h1>Stop email alerts?</h1>\
-         <form method=post action=\"/alerts/unsubscribe?token={token}\">\
+         <form method=post action=\"?token={token}\">\
          <button type=submit>Unsubscribe</button></form>"
     );
     (StatusCode::OK, Html(page)).into_response()
@@ -363,7 +423,24 @@ async fn unsubscribe(
     }
 }
 
-/// The link mailed to confirm an address for email alerts.
+/// The verification link opened in a browser: a page with the one button that POSTs it (a GET
+/// changes nothing, so a mail scanner opening links confirms no address).
+async fn confirm_verify(axum::extract::Query(link): axum::extract::Query<LinkToken>) -> Response {
+    let token: String = link
+        .token
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Confirm your address</title>\
+         <h1>Confirm this address for Job Collector alerts?</h1>\
+         <form method=post action=\"?token={token}\"><button type=submit>Confirm</button></form>"
+    );
+    (StatusCode::OK, Html(page)).into_response()
+}
+
+/// The POST from the verification page: the address is confirmed for email alerts.
 async fn verify_email(
     State(state): State<HttpState>,
     axum::extract::Query(link): axum::extract::Query<LinkToken>,
@@ -400,10 +477,16 @@ async fn export(State(state): State<HttpState>, headers: HeaderMap) -> Response 
     };
     match jobs::accounts::export(&state.app.db, user.id).await {
         Ok(Some(document)) => (
-            [(
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"jobcollector-export.json\""),
-            )],
+            [
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_static("attachment; filename=\"jobcollector-export.json\""),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                ),
+            ],
             Json(document),
         )
             .into_response(),
@@ -551,10 +634,28 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     }
     let ping = tokio::time::timeout(Duration::from_secs(3), state.app.db.ping()).await;
     match ping {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok" })),
-        ),
+        Ok(Ok(())) => {
+            let queue = tokio::time::timeout(Duration::from_secs(3), state.app.queue.ping()).await;
+            match queue {
+                Ok(Ok(())) => (
+                    StatusCode::OK,
+                    Json(json!({ "status": "ready", "database": "ok", "queue": "ok" })),
+                ),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "readiness: the queue is unreachable");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Json(
+                            json!({ "status": "unavailable", "database": "ok", "queue": "unreachable" }),
+                        ),
+                    )
+                }
+                Err(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "status": "unavailable", "database": "ok", "queue": "timeout" })),
+                ),
+            }
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
             unavailable("unreachable")

@@ -155,7 +155,7 @@ async fn session(
             .and_then(|v| v.as_str())
             .map(str::to_owned);
         let mut data = async_graphql::Data::default();
-        data.insert(RequestAuth::from_header(header.as_deref(), &app));
+        data.insert(RequestAuth::for_connection(header.as_deref(), &app));
         data.insert(client);
         Ok(data)
     })

@@ -66,7 +66,24 @@ pub fn digest_text(items: &[DigestItem], base_url: &str, unsubscribe: &str) -> S
     out
 }
 
-/// Sends one plain-text message; the error says what failed (never the SMTP password).
+/// Why an email did not go out: what failed (never the SMTP password), and whether trying
+/// again could help (a 4xx answer, a lost connection) or not (a 5xx answer, a bad address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl SendError {
+    fn permanent(message: String) -> Self {
+        Self {
+            message,
+            permanent: true,
+        }
+    }
+}
+
+/// Sends one plain-text message.
 async fn send(
     smtp_url: &str,
     from: &str,
@@ -74,15 +91,15 @@ async fn send(
     subject: String,
     text: String,
     unsubscribe: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     let mut message = Message::builder()
         .from(
             from.parse()
-                .map_err(|e| format!("ALERT_FROM is not an address: {e}"))?,
+                .map_err(|e| SendError::permanent(format!("ALERT_FROM is not an address: {e}")))?,
         )
         .to(to
             .parse()
-            .map_err(|e| format!("{to} is not an address: {e}"))?)
+            .map_err(|e| SendError::permanent(format!("{to} is not an address: {e}")))?)
         .subject(subject)
         .header(ContentType::TEXT_PLAIN);
     if let Some(link) = unsubscribe {
@@ -98,16 +115,19 @@ async fn send(
     }
     let message = message
         .body(text)
-        .map_err(|e| format!("the email could not be built: {e}"))?;
+        .map_err(|e| SendError::permanent(format!("the email could not be built: {e}")))?;
     let mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-        .map_err(|_| "SMTP_URL is not a valid SMTP URL".to_owned())?
+        .map_err(|_| SendError::permanent("SMTP_URL is not a valid SMTP URL".into()))?
         .timeout(Some(SMTP_TIMEOUT))
         .build();
     mailer
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| format!("the SMTP server refused the email: {e}"))
+        .map_err(|e| SendError {
+            message: format!("the SMTP server refused the email: {e}"),
+            permanent: e.is_permanent(),
+        })
 }
 
 /// Sends the digest of `items` to `to`.
@@ -118,7 +138,7 @@ pub async fn send_digest(
     items: &[DigestItem],
     base_url: &str,
     unsubscribe: &str,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     send(
         smtp_url,
         from,
@@ -136,7 +156,7 @@ pub async fn send_verification(
     from: &str,
     to: &str,
     link: &str,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     send(
         smtp_url,
         from,

@@ -10,7 +10,9 @@
 //!    `alertMinScore` (70 by default), best first, at most 50 — are claimed one by one
 //!    (`alerted_at` set where it is still null), so a retried or doubled job never sends a
 //!    match twice.
-//! 3. The digest is mailed; if SMTP fails, the claims are given back and the job retried.
+//! 3. The digest is mailed; if SMTP fails for now (4xx, a lost connection), the claims are
+//!    given back and the job retried; refused for good (5xx, a bad address), the error is
+//!    recorded for the user and the webhook still goes.
 //!    Then the webhook gets the same matches as JSON; after its retries a failed delivery
 //!    counts against it, and `WEBHOOK_DISABLE_AFTER` failures in a row disable it with the
 //!    reason shown to the user (a new URL enables it again).
@@ -28,7 +30,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{AlertFrequency, Preferences, job_listing, user, user_alert, user_job_match};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::OnConflict,
@@ -260,7 +262,10 @@ async fn record_error(
         .col_expr(user_alert::Column::UpdatedAt, Expr::value(Utc::now()));
     if webhook {
         let failures = st.webhook_failures + 1;
-        update = update.col_expr(user_alert::Column::WebhookFailures, Expr::value(failures));
+        update = update.col_expr(
+            user_alert::Column::WebhookFailures,
+            Expr::col(user_alert::Column::WebhookFailures).add(1),
+        );
         if failures >= config.webhook_disable_after {
             tracing::warn!(
                 user_id = st.user_id,
@@ -301,11 +306,18 @@ pub async fn send(
     }
     state(db, user_id).await?;
     let now = Utc::now();
+    // Longer than the slowest delivery allowed: SMTP plus three webhook attempts and waits.
+    let slowest = config.webhook_timeout * 3 + config.webhook_backoff * 3;
+    // Whole seconds, so the value reads back equal on every database (the release matches it).
+    let until = chrono::Timelike::with_nanosecond(
+        &(now
+            + LEASE
+            + chrono::Duration::from_std(slowest).unwrap_or(chrono::Duration::minutes(10))),
+        0,
+    )
+    .unwrap_or(now + LEASE);
     let leased = user_alert::Entity::update_many()
-        .col_expr(
-            user_alert::Column::SendingUntil,
-            Expr::value(Some(now + LEASE)),
-        )
+        .col_expr(user_alert::Column::SendingUntil, Expr::value(Some(until)))
         .filter(user_alert::Column::UserId.eq(user_id))
         .filter(
             sea_orm::Condition::any()
@@ -320,12 +332,14 @@ pub async fn send(
         ));
     }
     let sent = send_leased(db, config, user_id).await;
+    // Only our own lease is given back (one that outlived it may be another job's now).
     user_alert::Entity::update_many()
         .col_expr(
             user_alert::Column::SendingUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(user_alert::Column::UserId.eq(user_id))
+        .filter(user_alert::Column::SendingUntil.eq(until))
         .exec(db)
         .await?;
     sent
@@ -367,9 +381,7 @@ async fn send_leased(
             now.timestamp(),
         );
         let link = format!("{}/alerts/verify?token={token}", config.public_base_url);
-        email::send_verification(smtp, &config.from, user.email.as_str(), &link)
-            .await
-            .map_err(crate::Error::Unexpected)?;
+        // Tried at most hourly whatever happens; a failure is recorded and blocks no webhook.
         user_alert::Entity::update_many()
             .col_expr(
                 user_alert::Column::VerificationSentAt,
@@ -378,7 +390,10 @@ async fn send_leased(
             .filter(user_alert::Column::UserId.eq(user_id))
             .exec(db)
             .await?;
-        outcome.verification_sent = true;
+        match email::send_verification(smtp, &config.from, user.email.as_str(), &link).await {
+            Ok(()) => outcome.verification_sent = true,
+            Err(e) => record_error(db, config, &st, &e.message, false).await?,
+        }
     }
     let by_email = p.alert_email && verified && config.smtp_url.is_some();
     let by_webhook = p.alert_webhook_url.is_some()
@@ -449,23 +464,34 @@ async fn send_leased(
         )
         .await
         {
-            // Given back, so the retried job sends them.
-            user_job_match::Entity::update_many()
-                .col_expr(
-                    user_job_match::Column::AlertedAt,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .filter(user_job_match::Column::Id.is_in(claimed.iter().map(|(m, _)| m.id)))
-                .exec(db)
-                .await?;
-            record_error(db, config, &st, &e, false).await?;
-            return Err(crate::Error::Unexpected(e));
+            record_error(db, config, &st, &e.message, false).await?;
+            if !e.permanent {
+                // Given back, so the retried job sends them (the webhook with them).
+                user_job_match::Entity::update_many()
+                    .col_expr(
+                        user_job_match::Column::AlertedAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .filter(user_job_match::Column::Id.is_in(claimed.iter().map(|(m, _)| m.id)))
+                    .exec(db)
+                    .await?;
+                return Err(crate::Error::Unexpected(e.message));
+            }
+            // Refused for good (a 5xx, a bad address): trying again would fail the same way,
+            // and the webhook still goes.
+        } else {
+            outcome.emailed = true;
         }
-        outcome.emailed = true;
     }
     if by_webhook && let (Some(url), Some(secret)) = (&p.alert_webhook_url, &st.webhook_secret) {
+        let delivery_id = {
+            use sha2::Digest;
+            let ids: Vec<String> = claimed.iter().map(|(m, _)| m.id.to_string()).collect();
+            hex::encode(&sha2::Sha256::digest(format!("{user_id}:{}", ids.join(",")))[..16])
+        };
         let body = json!({
             "type": "matches",
+            "deliveryId": delivery_id,
             "userId": user_id,
             "sentAt": now,
             "matches": claimed.iter().map(|(m, l)| json!({
@@ -483,6 +509,7 @@ async fn send_leased(
         match webhook::deliver(
             url,
             secret,
+            &delivery_id,
             body.as_bytes(),
             config.allow_private,
             config.webhook_timeout,

@@ -8,7 +8,9 @@
 //! differently), following no redirect. A delivery is a POST of JSON signed with
 //! HMAC-SHA256 over `{timestamp}.{body}` (headers `x-jobcollector-timestamp` and
 //! `x-jobcollector-signature: sha256=<hex>`), tried up to three times with a doubling backoff
-//! on connection errors, timeouts, 429 and 5xx.
+//! on connection errors, timeouts, 429 and 5xx. An attempt that timed out may have arrived, so
+//! a receiver may see a delivery twice: every attempt carries the same
+//! `x-jobcollector-delivery` id (also `deliveryId` in the body) to drop repeats by.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -41,14 +43,31 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d))
+            };
+            // IPv4-compatible (::a.b.c.d) and 6to4 (2002:a.b.c.d::) addresses carry an IPv4
+            // address that may be a private one.
+            if seg[..6] == [0; 6] {
+                return false;
+            }
+            if seg[0] == 0x2002 {
+                return is_public(embedded(seg[1], seg[2]));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first & 0xffc0) == 0xfec0
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+                || (seg[0] & 0xffc0) == 0xfec0
+                || (seg[0] == 0x2001 && seg[1] == 0x0db8)
+                // Teredo tunnels, and NAT64 (64:ff9b::/96, 64:ff9b:1::/48), which reach IPv4
+                // addresses that may be private.
+                || (seg[0] == 0x2001 && seg[1] == 0x0000)
+                || (seg[0] == 0x0064 && seg[1] == 0xff9b))
         }
     }
 }
@@ -81,16 +100,14 @@ pub async fn destination(
     )
     .await
     .map_err(|_| format!("{host} did not resolve in time"))?
-    .map_err(|e| format!("{host} does not resolve: {e}"))?
+    .map_err(|_| format!("{host} does not resolve"))?
     .collect();
     if addrs.is_empty() {
         return Err(format!("{host} has no address"));
     }
-    if !allow_private && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-        return Err(format!(
-            "{host} resolves to {}, which is not a public address",
-            bad.ip()
-        ));
+    // The address is not named: the message would tell anyone what an internal name resolves to.
+    if !allow_private && addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err(format!("{host} is not a public address"));
     }
     Ok((parsed, addrs))
 }
@@ -109,6 +126,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 pub async fn deliver(
     url: &str,
     secret: &str,
+    delivery_id: &str,
     body: &[u8],
     allow_private: bool,
     timeout: Duration,
@@ -118,6 +136,8 @@ pub async fn deliver(
     let host = parsed.host_str().unwrap_or_default().to_owned();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would look the name up again, wherever it stands: the checked addresses only.
+        .no_proxy()
         .timeout(timeout)
         .resolve_to_addrs(&host, &addrs)
         .user_agent(concat!("jobcollector-alerts/", env!("CARGO_PKG_VERSION")))
@@ -130,6 +150,7 @@ pub async fn deliver(
         let sent = client
             .post(parsed.clone())
             .header("content-type", "application/json")
+            .header("x-jobcollector-delivery", delivery_id)
             .header("x-jobcollector-timestamp", timestamp.to_string())
             .header(
                 "x-jobcollector-signature",
@@ -185,6 +206,11 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            "::127.0.0.1",
+            "64:ff9b::a00:5",
+            "64:ff9b:1::a00:5",
+            "2002:a00:5::1",
+            "2001:0:4136:e378::1",
         ] {
             assert!(!is_public(ip.parse().expect("ip")), "{ip}");
         }

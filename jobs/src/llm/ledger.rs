@@ -7,7 +7,9 @@
 //! without overshooting it by more than the estimates' error. A call that does not fit is not
 //! made: it fails as [`LlmError::OverBudget`] and the caller falls back to its deterministic
 //! path. When the answer comes back, the reservation is corrected to the tokens the provider
-//! reported (a failed call's tokens are not known: it gives its reservation back). The
+//! reported; an answer that came back unusable, or a timeout, keeps its reservation (the
+//! provider bills it, but reports no tokens to us); a call refused before the model ran
+//! (connection, throttling, validation) gives it back. The
 //! estimate is generous (a token per three characters of the request plus the whole answer
 //! budget), so the last calls of a day may be refused while some budget remains.
 //!
@@ -162,8 +164,39 @@ impl Llm for Metered {
         let result = self.inner.call_tool(request).await;
         let latency = started.elapsed();
         let usage = result.as_ref().map(|r| r.usage).unwrap_or_default();
-        if let Some(tokens) = reserved
-            && let Err(e) = correct(&self.db, &day, usage.total() - tokens).await
+        let provider = self.inner.provider();
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        metrics::counter!("llm_calls_total", "purpose" => purpose.as_str(), "provider" => provider, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("llm_call_duration_seconds", "purpose" => purpose.as_str(), "provider" => provider)
+            .record(latency.as_secs_f64());
+        for (kind, tokens) in [
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens),
+        ] {
+            metrics::counter!("llm_tokens_total", "purpose" => purpose.as_str(), "provider" => provider, "kind" => kind)
+                .increment(u64::try_from(tokens).unwrap_or(0));
+        }
+        // What the call cost: the reported tokens; for an answer that came back unusable, or
+        // a timeout the provider may still bill, the reservation stays (their tokens are not
+        // reported); a call refused before the model ran costs nothing.
+        let spent = match &result {
+            Ok(_) => Some(usage.total()),
+            Err(
+                LlmError::Timeout(_)
+                | LlmError::Malformed(_)
+                | LlmError::MissingToolOutput(_)
+                | LlmError::ContentFiltered(_),
+            ) => None,
+            Err(_) => Some(0),
+        };
+        if let (Some(tokens), Some(spent)) = (reserved, spent)
+            && let Err(e) = correct(&self.db, &day, spent - tokens).await
         {
             tracing::warn!(error = %e, "could not correct the token budget's count");
         }

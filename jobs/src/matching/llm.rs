@@ -169,14 +169,13 @@ pub fn parse_batch(
 }
 
 /// Whether a batch that failed as a whole is worth retrying as two smaller ones: the answer
-/// was unusable or too slow, or the request too large — not when the service is throttling,
-/// down, or the budget is spent.
+/// was unusable, or the request too large — not when the service is throttling, down or too
+/// slow (halves would each wait as long), or the budget is spent.
 fn worth_splitting(e: &LlmError) -> bool {
     matches!(
         e,
         LlmError::Malformed(_)
             | LlmError::MissingToolOutput(_)
-            | LlmError::Timeout(_)
             | LlmError::Validation(_)
             | LlmError::ContentFiltered(_)
     )

@@ -157,10 +157,7 @@ pub async fn page(
                     .is_null()
                     .and(job_listing::Column::SalaryMin.is_null()),
             )
-            .add(Expr::cust_with_values(
-                format!("{YEARLY_PAY} >= $1"),
-                [*min],
-            ));
+            .add(Expr::cust(YEARLY_PAY).gte(*min));
         if let Some(currency) = currency {
             passes = passes.add(
                 Expr::expr(Func::upper(Expr::col(job_listing::Column::SalaryCurrency)))

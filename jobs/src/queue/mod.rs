@@ -69,6 +69,14 @@ pub struct SendAlerts {
     pub user_id: i64,
 }
 
+/// How many jobs of one type wait (see [`Queue::depths`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Depth {
+    pub job: String,
+    pub waiting: i64,
+    pub oldest_waiting_secs: i64,
+}
+
 /// How the queue is named and worked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
@@ -321,6 +329,80 @@ impl Queue {
             }
         };
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Whether the queue's storage answers (`/readyz`): a `SELECT 1` on the SQL pools, a `PING`
+    /// to Redis.
+    pub async fn ping(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sea_orm::sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(queue_error),
+            Backend::Postgres(pool) => sea_orm::sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(queue_error),
+            Backend::Redis(conn) => redis::cmd("PING")
+                .query_async::<String>(&mut conn.clone())
+                .await
+                .map(|_| ())
+                .map_err(queue_error),
+        }
+    }
+
+    /// Per job type: jobs waiting to run now, and how long the oldest has waited. On the SQL
+    /// storages only (apalis-redis keeps no such view: an error).
+    pub async fn depths(&self) -> Result<Vec<Depth>> {
+        const JOBS: [&str; 5] = [
+            "run_pipeline",
+            "assign_category",
+            "match_user",
+            "tailor_document",
+            "send_alerts",
+        ];
+        let names: Vec<String> = JOBS.iter().map(|j| self.config.queue_name(j)).collect();
+        let rows: Vec<(String, i64, i64)> = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut query = sea_orm::sqlx::query_as(
+                    "SELECT job_type, COUNT(*), CAST(COALESCE(strftime('%s', 'now') - MIN(run_at), 0) AS INTEGER) \
+                     FROM Jobs WHERE job_type IN (?, ?, ?, ?, ?) AND status IN ('Pending', 'Queued') \
+                     AND run_at <= strftime('%s', 'now') GROUP BY job_type",
+                );
+                for n in &names {
+                    query = query.bind(n);
+                }
+                query.fetch_all(pool).await.map_err(queue_error)?
+            }
+            Backend::Postgres(pool) => sea_orm::sqlx::query_as(
+                "SELECT job_type, COUNT(*), COALESCE(EXTRACT(EPOCH FROM now() - MIN(run_at))::bigint, 0) \
+                 FROM apalis.jobs WHERE job_type = ANY($1) AND status IN ('Pending', 'Queued') \
+                 AND run_at <= now() GROUP BY job_type",
+            )
+            .bind(&names)
+            .fetch_all(pool)
+            .await
+            .map_err(queue_error)?,
+            Backend::Redis(_) => {
+                return Err(Error::Unexpected(
+                    "the Redis queue keeps no depth per job type here".into(),
+                ));
+            }
+        };
+        Ok(JOBS
+            .iter()
+            .zip(&names)
+            .map(|(job, name)| {
+                let row = rows.iter().find(|r| &r.0 == name);
+                Depth {
+                    job: (*job).to_owned(),
+                    waiting: row.map_or(0, |r| r.1),
+                    oldest_waiting_secs: row.map_or(0, |r| r.2.max(0)),
+                }
+            })
+            .collect())
     }
 
     /// Queues a collector run.

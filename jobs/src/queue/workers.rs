@@ -53,78 +53,82 @@ pub async fn run_pipeline(
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let queue = deps.queue.config();
-    let claimed = runs_lease::claim(&deps.db, job.run_id, queue.orphan_after)
-        .await
-        .map_err(|e| settle("run_pipeline", &attempt, queue, e.into()))?;
-    let lease = match claimed {
-        Claim::Claimed(lease, _) => lease,
-        Claim::Ended(status) => {
-            tracing::info!(
-                run_id = job.run_id,
-                status = status.as_str(),
-                "run already ended; nothing to do"
-            );
-            return Ok(());
-        }
-        Claim::Busy => {
-            tracing::info!(
-                run_id = job.run_id,
-                "run is held by a live worker; nothing to do"
-            );
-            return Ok(());
-        }
-    };
-    let work = async {
-        let summary = collect::collect(
-            &deps.db,
-            &SourceSet::for_run(&deps.sources, &deps.http),
-            &deps.sources,
-            &deps.collect,
-            &lease,
-            &SilentProgress,
-        )
-        .await?;
-        super::trigger::finish_run(&deps.db, Some(&deps.queue), summary).await
-    };
-    match runs_lease::with_heartbeat(&deps.db, &lease, queue.run_heartbeat(), work).await {
-        Ok(summary) => {
-            tracing::info!(
-                run_id = lease.id,
-                status = summary.status.as_str(),
-                inserted = summary.counters.listings_inserted,
-                users_queued = summary.counters.users_queued_for_matching,
-                "run finished"
-            );
-            Ok(())
-        }
-        Err(crate::Error::Superseded(why)) => {
-            tracing::warn!(run_id = lease.id, %why, "another worker took the run over; this one stops");
-            Ok(())
-        }
-        Err(e) => {
-            let attempts = usize::try_from(lease.attempt).unwrap_or(usize::MAX);
-            let recorded = if is_last_attempt(&attempt, queue) || attempts >= queue.max_attempts() {
-                runs_lease::fail(
-                    &deps.db,
-                    &lease,
-                    format!("attempt {attempts} failed: {e}; no attempts left"),
-                )
-                .await
-            } else {
-                runs_lease::release(
-                    &deps.db,
-                    &lease,
-                    format!("attempt {attempts} failed: {e}; it will be retried"),
-                )
-                .await
-            };
-            if let Err(why) = recorded {
-                tracing::warn!(run_id = lease.id, error = %why, "could not record the failed attempt");
+    let span = tracing::info_span!("job", job = "run_pipeline", run_id = job.run_id);
+    timed("run_pipeline", span, async move {
+        let queue = deps.queue.config();
+        let claimed = runs_lease::claim(&deps.db, job.run_id, queue.orphan_after)
+            .await
+            .map_err(|e| settle("run_pipeline", &attempt, queue, e.into()))?;
+        let lease = match claimed {
+            Claim::Claimed(lease, _) => lease,
+            Claim::Ended(status) => {
+                tracing::info!(
+                    run_id = job.run_id,
+                    status = status.as_str(),
+                    "run already ended; nothing to do"
+                );
+                return Ok(());
             }
-            Err(settle("run_pipeline", &attempt, queue, e.into()))
+            Claim::Busy => {
+                tracing::info!(
+                    run_id = job.run_id,
+                    "run is held by a live worker; nothing to do"
+                );
+                return Ok(());
+            }
+        };
+        let work = async {
+            let summary = collect::collect(
+                &deps.db,
+                &SourceSet::for_run(&deps.sources, &deps.http),
+                &deps.sources,
+                &deps.collect,
+                &lease,
+                &SilentProgress,
+            )
+            .await?;
+            super::trigger::finish_run(&deps.db, Some(&deps.queue), summary).await
+        };
+        match runs_lease::with_heartbeat(&deps.db, &lease, queue.run_heartbeat(), work).await {
+            Ok(summary) => {
+                tracing::info!(
+                    run_id = lease.id,
+                    status = summary.status.as_str(),
+                    inserted = summary.counters.listings_inserted,
+                    users_queued = summary.counters.users_queued_for_matching,
+                    "run finished"
+                );
+                Ok(())
+            }
+            Err(crate::Error::Superseded(why)) => {
+                tracing::warn!(run_id = lease.id, %why, "another worker took the run over; this one stops");
+                Ok(())
+            }
+            Err(e) => {
+                let attempts = usize::try_from(lease.attempt).unwrap_or(usize::MAX);
+                let recorded = if is_last_attempt(&attempt, queue) || attempts >= queue.max_attempts() {
+                    runs_lease::fail(
+                        &deps.db,
+                        &lease,
+                        format!("attempt {attempts} failed: {e}; no attempts left"),
+                    )
+                    .await
+                } else {
+                    runs_lease::release(
+                        &deps.db,
+                        &lease,
+                        format!("attempt {attempts} failed: {e}; it will be retried"),
+                    )
+                    .await
+                };
+                if let Err(why) = recorded {
+                    tracing::warn!(run_id = lease.id, error = %why, "could not record the failed attempt");
+                }
+                Err(settle("run_pipeline", &attempt, queue, e.into()))
+            }
         }
-    }
+    })
+    .await
 }
 
 /// Assigns a category for `job.resume_hash`, then queues matching. A job for an older resume,
@@ -134,27 +138,31 @@ pub async fn assign_category(
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let assigned = async {
-        let outcome = assign::run(
-            &deps.db,
-            deps.llm.as_deref(),
-            &deps.assign,
-            job.user_id,
-            &job.resume_hash,
-        )
-        .await?;
-        if let assign::Outcome::Assigned { .. } = outcome {
-            deps.queue
-                .push_match(MatchUser {
-                    user_id: job.user_id,
-                })
-                .await?;
-        }
-        crate::Result::Ok(())
-    };
-    assigned.await.map_err(|e: crate::Error| {
-        settle("assign_category", &attempt, deps.queue.config(), e.into())
+    let span = tracing::info_span!("job", job = "assign_category", user_id = job.user_id);
+    timed("assign_category", span, async move {
+        let assigned = async {
+            let outcome = assign::run(
+                &deps.db,
+                deps.llm.as_deref(),
+                &deps.assign,
+                job.user_id,
+                &job.resume_hash,
+            )
+            .await?;
+            if let assign::Outcome::Assigned { .. } = outcome {
+                deps.queue
+                    .push_match(MatchUser {
+                        user_id: job.user_id,
+                    })
+                    .await?;
+            }
+            crate::Result::Ok(())
+        };
+        assigned.await.map_err(|e: crate::Error| {
+            settle("assign_category", &attempt, deps.queue.config(), e.into())
+        })
     })
+    .await
 }
 
 /// Scores the user's fresh listings that have no current score, then queues their alerts when
@@ -164,27 +172,31 @@ pub async fn match_user(
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let matched = async {
-        let outcome = matching::run(
-            &deps.db,
-            deps.llm.as_deref(),
-            &deps.corpus,
-            &deps.matching,
-            job.user_id,
-        )
-        .await?;
-        if outcome.scored > 0 && outcome.alerts_wanted {
-            deps.queue
-                .push_alerts(SendAlerts {
-                    user_id: job.user_id,
-                })
-                .await?;
-        }
-        crate::Result::Ok(())
-    };
-    matched
-        .await
-        .map_err(|e: crate::Error| settle("match_user", &attempt, deps.queue.config(), e.into()))
+    let span = tracing::info_span!("job", job = "match_user", user_id = job.user_id);
+    timed("match_user", span, async move {
+        let matched = async {
+            let outcome = matching::run(
+                &deps.db,
+                deps.llm.as_deref(),
+                &deps.corpus,
+                &deps.matching,
+                job.user_id,
+            )
+            .await?;
+            if outcome.scored > 0 && outcome.alerts_wanted {
+                deps.queue
+                    .push_alerts(SendAlerts {
+                        user_id: job.user_id,
+                    })
+                    .await?;
+            }
+            crate::Result::Ok(())
+        };
+        matched.await.map_err(|e: crate::Error| {
+            settle("match_user", &attempt, deps.queue.config(), e.into())
+        })
+    })
+    .await
 }
 
 /// Sends the user's due alerts.
@@ -193,10 +205,14 @@ pub async fn send_alerts(
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    alerts::send(&deps.db, &deps.alerts, job.user_id)
-        .await
-        .map(|outcome| tracing::debug!(user_id = job.user_id, ?outcome, "alerts"))
-        .map_err(|e| settle("send_alerts", &attempt, deps.queue.config(), e.into()))
+    let span = tracing::info_span!("job", job = "send_alerts", user_id = job.user_id);
+    timed("send_alerts", span, async move {
+        alerts::send(&deps.db, &deps.alerts, job.user_id)
+            .await
+            .map(|outcome| tracing::debug!(user_id = job.user_id, ?outcome, "alerts"))
+            .map_err(|e| settle("send_alerts", &attempt, deps.queue.config(), e.into()))
+    })
+    .await
 }
 
 /// Makes a tailored document. On the last failed attempt the document is marked FAILED with
@@ -206,22 +222,30 @@ pub async fn tailor_document(
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let queue = deps.queue.config();
-    match crate::documents::make(&deps.db, deps.llm.as_deref(), job.document_id).await {
-        Ok(made) => {
-            tracing::info!(document_id = job.document_id, ?made, "tailored document");
-            Ok(())
-        }
-        Err(e) => {
-            if is_last_attempt(&attempt, queue) {
-                let why = format!("the document could not be made: {e}");
-                if let Err(why) = crate::documents::give_up(&deps.db, job.document_id, &why).await {
-                    tracing::warn!(document_id = job.document_id, error = %why, "could not record the failure");
-                }
+    let span = tracing::info_span!(
+        "job",
+        job = "tailor_document",
+        document_id = job.document_id
+    );
+    timed("tailor_document", span, async move {
+        let queue = deps.queue.config();
+        match crate::documents::make(&deps.db, deps.llm.as_deref(), job.document_id).await {
+            Ok(made) => {
+                tracing::info!(document_id = job.document_id, ?made, "tailored document");
+                Ok(())
             }
-            Err(settle("tailor_document", &attempt, queue, e.into()))
+            Err(e) => {
+                if is_last_attempt(&attempt, queue) {
+                    let why = format!("the document could not be made: {e}");
+                    if let Err(why) = crate::documents::give_up(&deps.db, job.document_id, &why).await {
+                        tracing::warn!(document_id = job.document_id, error = %why, "could not record the failure");
+                    }
+                }
+                Err(settle("tailor_document", &attempt, queue, e.into()))
+            }
         }
-    }
+    })
+    .await
 }
 
 /// Whether this attempt is the job's last (`JOB_MAX_RETRIES` retries already made).
@@ -229,12 +253,43 @@ fn is_last_attempt(attempt: &Attempt, queue: &QueueConfig) -> bool {
     attempt.current() >= queue.max_attempts()
 }
 
-/// The error a handler returns: on the last attempt it is logged at ERROR and wrapped in
+/// Runs a handler's work in a span naming the job and its ids (every log line of the job
+/// carries them), and counts it in `jobs_total` (`ok` here; `retried` and `failed` in
+/// [`settle`]) with its time in `job_duration_seconds`.
+async fn timed(
+    job: &'static str,
+    span: tracing::Span,
+    work: impl Future<Output = Result<(), BoxDynError>>,
+) -> Result<(), BoxDynError> {
+    use tracing::Instrument;
+    let started = std::time::Instant::now();
+    let result = work.instrument(span).await;
+    if result.is_ok() {
+        metrics::counter!("jobs_total", "job" => job, "outcome" => "ok").increment(1);
+    }
+    metrics::histogram!("job_duration_seconds", "job" => job)
+        .record(started.elapsed().as_secs_f64());
+    result
+}
+
+/// The error a handler returns (counted in `jobs_total` as `retried` or `failed`): on the last
+/// attempt it is logged at ERROR and wrapped in
 /// [`AbortError`], so no storage tries the job again (apalis-redis would otherwise retry a
 /// failed job up to 25 times whatever its `max_attempts`); before that it is logged as a retry.
-fn settle(job: &str, attempt: &Attempt, queue: &QueueConfig, error: BoxDynError) -> BoxDynError {
+fn settle(
+    job: &'static str,
+    attempt: &Attempt,
+    queue: &QueueConfig,
+    error: BoxDynError,
+) -> BoxDynError {
     let made = attempt.current();
-    if is_last_attempt(attempt, queue) {
+    let last = is_last_attempt(attempt, queue);
+    metrics::counter!("jobs_total", "job" => job, "outcome" => if last { "failed" } else { "retried" })
+        .increment(1);
+    if !last {
+        metrics::counter!("job_retries_total", "job" => job).increment(1);
+    }
+    if last {
         tracing::error!(job, attempt = made, error = %error, "job failed for the last time; giving up");
         Box::new(AbortError::new(error))
     } else {

@@ -97,6 +97,22 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// A short stable name for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Upstream { .. } => "upstream",
+            Self::Blocked { .. } => "blocked",
+            Self::Degraded => "degraded",
+            Self::Timeout => "timeout",
+            Self::Network(_) => "network",
+            Self::Unreachable(_) => "unreachable",
+            Self::CircuitOpen { .. } => "circuit_open",
+        }
+    }
+}
+
+impl FetchError {
     fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -294,7 +310,8 @@ impl PoliteClient {
                 breaker.unless_opened(tokio::time::sleep(wait)).await;
             }
         };
-        attempt
+        let started = std::time::Instant::now();
+        let result = attempt
             .retry(backoff)
             .sleep(sleeper)
             .when(FetchError::is_retryable)
@@ -308,7 +325,16 @@ impl PoliteClient {
                 _ => planned,
             })
             .notify(|err, wait| tracing::debug!(source, error = %err, ?wait, "retrying"))
-            .await
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        metrics::counter!("source_requests_total", "source" => source, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("source_request_duration_seconds", "source" => source)
+            .record(started.elapsed().as_secs_f64());
+        result
     }
 
     async fn attempt(

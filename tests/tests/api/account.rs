@@ -2,7 +2,7 @@
 //! working), sign out everywhere, take everything stored about them away (`GET /me/export`),
 //! and delete the account with everything of it — checked row by row afterwards.
 
-use entity::{llm_call, resume_file, tailored_document, user, user_job_match};
+use entity::{llm_call, resume_file, tailored_document, user, user_alert, user_job_match};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::app::{PASSWORD, error_code};
@@ -32,6 +32,35 @@ async fn signed_in(app: &TestApp, token: &str) -> bool {
 async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     app.graphql(LOGIN, json!({ "e": email, "p": password }), None)
         .await
+}
+
+/// `{ me { email } }` over the socket as operation `id`: the payload of its answer.
+async fn ws_me(socket: &mut tests::ws::Socket, id: &str) -> Value {
+    use futures::{SinkExt, StreamExt};
+    let subscribe =
+        json!({ "id": id, "type": "subscribe", "payload": { "query": "{ me { email } }" } });
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            subscribe.to_string(),
+        ))
+        .await
+        .expect("sent");
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("an answer in time")
+            .expect("open")
+            .expect("a message");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            if v["id"] == id && v["type"] == "next" {
+                return v["payload"].clone();
+            }
+            if v["id"] == id && v["type"] == "error" {
+                return json!({ "errors": v["payload"] });
+            }
+        }
+    }
 }
 
 async fn a_new_password_revokes_every_older_token(backend: Backend) {
@@ -94,12 +123,26 @@ async fn a_new_password_revokes_every_older_token(backend: Backend) {
             .is_string()
     );
 
+    // A WebSocket opened with the token is checked on every operation, not once.
+    let mut socket = tests::ws::connect(&app, Some(&fresh))
+        .await
+        .expect("socket");
+    assert_eq!(
+        ws_me(&mut socket, "1").await["data"]["me"]["email"],
+        "ann@example.com"
+    );
+
     // Signing out everywhere revokes the caller's token too.
     let body = app
         .data("mutation { signOutEverywhere }", json!({}), Some(&fresh))
         .await;
     assert_eq!(body["signOutEverywhere"], true);
     assert!(!signed_in(&app, &fresh).await);
+    let after = ws_me(&mut socket, "2").await;
+    assert_eq!(
+        after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "the open socket stops working at once: {after}"
+    );
 
     // One password check per operation: aliases cannot multiply the work.
     let again =
@@ -122,7 +165,11 @@ async fn a_new_password_revokes_every_older_token(backend: Backend) {
 async fn an_account_exports_everything_and_deletes_without_a_trace(backend: Backend) {
     let boards = MockBoards::start().await;
     serve_all(&boards);
-    let app = spawn_app_with(backend, |vars| vars_for(&boards, vars)).await;
+    let app = spawn_app_with(backend, |vars| {
+        vars_for(&boards, vars);
+        vars.insert("ALERT_WEBHOOK_ALLOW_PRIVATE".into(), "true".into());
+    })
+    .await;
     let admin = app.admin_token().await;
     let n = collect(&app, &admin).await;
     let kim = app.register("kim@example.com").await;
@@ -138,7 +185,7 @@ async fn an_account_exports_everything_and_deletes_without_a_trace(backend: Back
     settled(&app, &kim).await;
     app.until_queues_idle(30).await;
     app.data(
-        "mutation { updatePreferences(input: { excludeTitleWords: [\"sales\"] }) { id } }",
+        "mutation { updatePreferences(input: { excludeTitleWords: [\"sales\"], alertWebhookUrl: \"http://127.0.0.1:9/hook\" }) { id } }",
         json!({}),
         Some(&kim),
     )
@@ -181,6 +228,7 @@ async fn an_account_exports_everything_and_deletes_without_a_trace(backend: Back
     let export: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(export["account"]["email"], "kim@example.com");
     assert_eq!(export["preferences"]["excludeTitleWords"], json!(["sales"]));
+    assert_eq!(export["alerts"]["webhookSecretSet"], true, "{export}");
     assert!(
         export["resume"]["text"]
             .as_str()
@@ -255,10 +303,14 @@ async fn an_account_exports_everything_and_deletes_without_a_trace(backend: Back
             .filter(llm_call::Column::UserId.eq(id))
             .count(&app.db)
             .await,
+        user_alert::Entity::find()
+            .filter(user_alert::Column::UserId.eq(id))
+            .count(&app.db)
+            .await,
     ];
     assert_eq!(
         left.map(|c| c.expect("count")),
-        [0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
         "no row names the account"
     );
     assert_eq!(

@@ -75,18 +75,35 @@ async fn email_alerts_are_verified_sent_once_and_unsubscribed(backend: Backend) 
         .find(|l| l.contains("/alerts/verify?token="))
         .expect("a verification link");
     let forged = app
-        .get(&format!(
-            "/alerts/verify?token={}0",
+        .http
+        .post(format!(
+            "{}/alerts/verify?token={}0",
+            app.address,
             local(&app, &link)
                 .split("token=")
                 .nth(1)
                 .unwrap_or_default()
         ))
-        .await;
+        .send()
+        .await
+        .expect("request");
     assert_eq!(forged.status(), 400);
-    let followed = app
+    let opened = app
         .http
         .get(local(&app, &link))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(opened.status(), 200);
+    assert!(opened.text().await.expect("page").contains("method=post"));
+    assert_eq!(
+        prefs(&app, &kim).await["emailVerified"],
+        false,
+        "a GET confirms nothing"
+    );
+    let followed = app
+        .http
+        .post(local(&app, &link))
         .send()
         .await
         .expect("request");

@@ -362,7 +362,13 @@ async fn websockets_cannot_sit_idle_pile_up_operations_or_take_every_slot(backen
     // Two busy sockets take every WebSocket slot; a third is refused, plain HTTP still answers.
     let mut held = Vec::new();
     for id in ["x", "y"] {
-        let mut socket = ws_connect(&app, &admin).await.expect("connects");
+        // The greedy socket's slot comes back once the server has seen it close.
+        let mut socket = tests::eventually(
+            "a free WebSocket slot",
+            Duration::from_secs(5),
+            async || ws_connect(&app, &admin).await,
+        )
+        .await;
         socket.send(subscribe(id)).await.expect("subscribe");
         held.push(socket);
     }

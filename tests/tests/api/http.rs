@@ -11,9 +11,11 @@ async fn health_readiness_and_graphiql_answer(backend: Backend) {
     assert_eq!(health.status(), 200);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
+    let ready = ready.json::<serde_json::Value>().await.expect("json");
     assert_eq!(
-        ready.json::<serde_json::Value>().await.expect("json")["database"],
-        "ok"
+        (&ready["database"], &ready["queue"]),
+        (&json!("ok"), &json!("ok")),
+        "{ready}"
     );
     let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);

@@ -21,6 +21,7 @@ mod import;
 mod llm;
 mod llm_cost;
 mod matching;
+mod metrics;
 mod openai;
 mod preferences;
 mod progress;

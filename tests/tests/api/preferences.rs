@@ -262,7 +262,231 @@ async fn bad_preferences_are_refused_with_the_field(backend: Backend) {
     app.stop().await.expect("stops");
 }
 
+const FACTS: &str =
+    "query { jobListings(categorySlug: \"software_engineer\", first: 100) { edges { node {
+  title company location isRemote jobType salary { min max currency interval } } } } }";
+
+/// Yearly pay as the preference reads it, from a listing's `salary`.
+fn yearly(salary: &Value) -> Option<f64> {
+    let amount = salary["max"].as_f64().or(salary["min"].as_f64())?;
+    let factor = match salary["interval"]
+        .as_str()
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        Some("hourly") => 2080.0,
+        Some("daily") => 260.0,
+        Some("weekly") => 52.0,
+        Some("monthly") => 12.0,
+        _ => 1.0,
+    };
+    Some(amount * factor)
+}
+
+/// Every preference alone, set before the first scoring, on its own user: the matches are the
+/// listings it admits (worked out here from the listings' own fields), and the LLM was asked
+/// about those and no other.
+async fn each_preference_admits_the_right_listings(backend: Backend) {
+    let boards = MockBoards::start().await;
+    serve_all(&boards);
+    let bedrock = MockBedrock::start().await;
+    bedrock.respond(|call| {
+        BedrockReply::scores(call, |_| {
+            json!({"score": 60, "reason": "Rust services.", "matched_skills": [], "missing_skills": []})
+        })
+    });
+    let app = spawn_app_with(backend, |vars| {
+        vars_for(&boards, vars);
+        bedrock.vars(vars);
+        vars.insert("LLM_PRESCORE_MIN".into(), "0".into());
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let n = collect(&app, &admin).await;
+    let lister = app.register("lister2@example.com").await;
+    let all = app.data(FACTS, json!({}), Some(&lister)).await["jobListings"]["edges"]
+        .as_array()
+        .expect("listings")
+        .clone();
+    let key = |e: &Value| {
+        (
+            e["node"]["title"].as_str().unwrap_or_default().to_owned(),
+            e["node"]["company"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let location = |e: &Value| {
+        e["node"]["location"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+    };
+    let remote =
+        move |e: &Value| e["node"]["isRemote"] == json!(true) || location(e).contains("remote");
+    let currency = all
+        .iter()
+        .find_map(|e| e["node"]["salary"]["currency"].as_str().map(str::to_owned))
+        .expect("a listing states its pay");
+    // Just above one listing's pay: that one is excluded, whatever the others.
+    let threshold = all
+        .iter()
+        .filter(|e| e["node"]["salary"]["currency"].as_str() == Some(currency.as_str()))
+        .find_map(|e| yearly(&e["node"]["salary"]))
+        .expect("a listing paid in that currency")
+        .floor()
+        + 1.0;
+    let city = all
+        .iter()
+        .map(location)
+        .find(|l| l.contains("berlin"))
+        .map(|_| "Berlin")
+        .unwrap_or("Remote");
+    let job_type = all
+        .iter()
+        .find_map(|e| e["node"]["jobType"].as_str().map(str::to_owned))
+        .expect("a listing states its type");
+    type Rule = Box<dyn Fn(&Value) -> bool>;
+    let cases: Vec<(&str, Value, Rule)> = vec![
+        ("remote", json!({ "remoteOnly": true }), Box::new(remote)),
+        (
+            "city",
+            json!({ "locations": [city] }),
+            Box::new(move |e: &Value| {
+                location(e)
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w == city.to_lowercase())
+                    || (city == "Remote" && remote(e))
+            }),
+        ),
+        (
+            "pay",
+            json!({ "minSalary": threshold, "salaryCurrency": currency.clone() }),
+            Box::new({
+                let currency = currency.clone();
+                move |e: &Value| {
+                    let salary = &e["node"]["salary"];
+                    let other = salary["currency"]
+                        .as_str()
+                        .is_some_and(|c| !c.eq_ignore_ascii_case(&currency));
+                    other || yearly(salary).is_none_or(|y| y >= threshold)
+                }
+            }),
+        ),
+        (
+            "type",
+            json!({ "jobTypes": [job_type.clone()] }),
+            Box::new({
+                let wanted: String = job_type
+                    .to_lowercase()
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect();
+                move |e: &Value| {
+                    e["node"]["jobType"].as_str().is_none_or(|t| {
+                        t.to_lowercase()
+                            .chars()
+                            .filter(char::is_ascii_alphanumeric)
+                            .collect::<String>()
+                            == wanted
+                    })
+                }
+            }),
+        ),
+    ];
+    let mut users = Vec::new();
+    for (name, prefs, _) in &cases {
+        let token = app.register(&format!("{name}@example.com")).await;
+        let body = update(&app, &token, prefs.clone()).await;
+        assert!(body["errors"].is_null(), "{name}: {body}");
+        let resume = format!("{BACKEND}\nReference: prefers-{name}");
+        app.data(SAVE, json!({ "t": resume }), Some(&token)).await;
+        users.push(token);
+    }
+    for token in &users {
+        settled(&app, token).await;
+    }
+    app.until_queues_idle(30).await;
+    let calls = bedrock.calls();
+    for ((name, _, admits), token) in cases.iter().zip(&users) {
+        let expected: HashSet<(String, String)> =
+            all.iter().filter(|e| admits(e)).map(key).collect();
+        assert!(
+            !expected.is_empty() && (expected.len() as i64) < n,
+            "{name}: the fixtures must have listings on both sides ({} of {n})",
+            expected.len()
+        );
+        assert_eq!(
+            shown(&app, token, json!({ "first": 100 })).await,
+            expected,
+            "{name}"
+        );
+        let sent: HashSet<(String, String)> = calls
+            .iter()
+            .filter(|c| {
+                c.cached_prefix()
+                    .is_some_and(|p| p.contains(&format!("prefers-{name}")))
+            })
+            .flat_map(|c| c.listings())
+            .map(|l| {
+                let company = l
+                    .text
+                    .lines()
+                    .find_map(|x| x.strip_prefix("Company: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                (l.title, company)
+            })
+            .collect();
+        assert_eq!(
+            sent, expected,
+            "{name}: the LLM saw exactly the admitted listings"
+        );
+    }
+
+    // `matchedJobs(minSalary:)` ad hoc, for a user with no currency preference: pay made
+    // yearly must reach it; listings that state none pass.
+    let (_, _, admits) = &cases[3];
+    let token = &users[3];
+    let expected: HashSet<(String, String)> = all
+        .iter()
+        .filter(|e| admits(e))
+        .filter(|e| yearly(&e["node"]["salary"]).is_none_or(|y| y >= threshold))
+        .map(key)
+        .collect();
+    let paid_less = all
+        .iter()
+        .filter(|e| admits(e))
+        .any(|e| yearly(&e["node"]["salary"]).is_some_and(|y| y < threshold));
+    assert!(paid_less, "the ad hoc filter has something to exclude");
+    let body = app
+        .data(
+            "query($m: Float) { matchedJobs(first: 100, minSalary: $m) { edges { node { job { title company } } } } }",
+            json!({ "m": threshold }),
+            Some(token),
+        )
+        .await;
+    let got: HashSet<(String, String)> = body["matchedJobs"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["job"]["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                e["node"]["job"]["company"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected, "minSalary ad hoc");
+    app.stop().await.expect("stops");
+}
+
 on_each_backend!(
     preferences_exclude_before_scoring_and_hide_after,
+    each_preference_admits_the_right_listings,
     bad_preferences_are_refused_with_the_field,
 );
