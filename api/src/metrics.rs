@@ -12,7 +12,8 @@
 //!   (`jobs::queue::workers`); `queue_depth{job}`, `queue_oldest_waiting_seconds{job}` (at
 //!   scrape time, SQL queues only);
 //! - `source_requests_total{source,outcome}`, `source_request_duration_seconds{source}`
-//!   (`jobs::sources::http`);
+//!   (`jobs::sources::http`); `listings_fetched_total{source}`, `listings_inserted_total`
+//!   (at the end of each collector run, `jobs::queue::trigger`);
 //! - `llm_calls_total{purpose,provider,outcome}`, `llm_tokens_total{purpose,provider,kind}`,
 //!   `llm_call_duration_seconds{purpose,provider}` (`jobs::llm::ledger`);
 //! - gauges `listings{state}`, `users`, `matches` (at scrape time).

@@ -93,6 +93,12 @@ pub async fn finish_run(
     queue: Option<&Queue>,
     mut summary: RunSummary,
 ) -> Result<RunSummary> {
+    for (source, stats) in &summary.per_source {
+        metrics::counter!("listings_fetched_total", "source" => source.as_str())
+            .increment(stats.fetched as u64);
+    }
+    metrics::counter!("listings_inserted_total")
+        .increment(u64::try_from(summary.counters.listings_inserted).unwrap_or(0));
     if let Some(queue) = queue {
         match queue_matching(db, queue, &summary.categories_gained).await {
             Ok(n) => summary.counters.users_queued_for_matching = n,

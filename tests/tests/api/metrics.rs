@@ -103,6 +103,8 @@ async fn metrics_move_with_requests_runs_jobs_and_llm_calls(backend: Backend) {
     assert!(moved("jobs_total", &[("job", "run_pipeline"), ("outcome", "ok")]) >= 1.0);
     assert!(moved("jobs_total", &[("job", "match_user"), ("outcome", "ok")]) >= 1.0);
     assert!(moved("source_requests_total", &[("outcome", "ok")]) >= 1.0);
+    assert!(moved("listings_fetched_total", &[]) >= n as f64);
+    assert!(moved("listings_inserted_total", &[]) >= n as f64);
     assert!(
         moved(
             "llm_calls_total",
