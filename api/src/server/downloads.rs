@@ -14,9 +14,11 @@ use serde::Deserialize;
 use super::HttpState;
 use super::routes::{bearer, refused};
 
+/// The `token` query parameter of a signed link (a download link, or a link in an alert
+/// email).
 #[derive(Debug, Deserialize)]
 pub(super) struct LinkToken {
-    token: Option<String>,
+    pub(super) token: Option<String>,
 }
 
 fn not_found() -> Response {

@@ -25,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::HttpState;
+use super::downloads::LinkToken;
 use crate::graphql::context::{ClientAddr, RequestAuth};
 
 /// The policy for API responses: nothing may be loaded or framed from them.
@@ -357,12 +358,6 @@ pub(super) async fn serve_metrics(app: &crate::state::AppState, headers: &Header
         text,
     )
         .into_response()
-}
-
-/// The `token` query parameter of a link from an alert email.
-#[derive(Debug, serde::Deserialize)]
-struct LinkToken {
-    token: Option<String>,
 }
 
 /// A short page answering a link followed from an email.

@@ -298,11 +298,17 @@ pub async fn send(
     config: &AlertConfig,
     user_id: i64,
 ) -> Result<AlertOutcome> {
-    if user::Entity::find_by_id(user_id).one(db).await?.is_none() {
-        return Ok(AlertOutcome {
-            skipped: Some("no such user"),
+    let skip = |why| {
+        Ok(AlertOutcome {
+            skipped: Some(why),
             ..AlertOutcome::default()
-        });
+        })
+    };
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return skip("no such user");
+    };
+    if !wanted(&user.preferences.clone().unwrap_or_default()) {
+        return skip("alerts are off");
     }
     state(db, user_id).await?;
     let now = Utc::now();
@@ -331,7 +337,7 @@ pub async fn send(
             "another alert delivery for this user is in progress; retried after it".into(),
         ));
     }
-    let sent = send_leased(db, config, user_id).await;
+    let sent = send_leased(db, config, &user).await;
     // Only our own lease is given back (one that outlived it may be another job's now).
     user_alert::Entity::update_many()
         .col_expr(
@@ -345,28 +351,18 @@ pub async fn send(
     sent
 }
 
+/// [`send`]'s work once the user's lease is held (`user` is who asked for alerts).
 async fn send_leased(
     db: &DatabaseConnection,
     config: &AlertConfig,
-    user_id: i64,
+    user: &user::Model,
 ) -> Result<AlertOutcome> {
-    let skip = |why| {
-        Ok(AlertOutcome {
-            skipped: Some(why),
-            ..AlertOutcome::default()
-        })
-    };
-    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
-        return skip("no such user");
-    };
+    let user_id = user.id;
     let p = user.preferences.clone().unwrap_or_default();
-    if !wanted(&p) {
-        return skip("alerts are off");
-    }
     let st = state(db, user_id).await?;
     let now = Utc::now();
     let mut outcome = AlertOutcome::default();
-    let verified = is_verified(&user, Some(&st));
+    let verified = is_verified(user, Some(&st));
     if p.alert_email
         && !verified
         && let Some(smtp) = &config.smtp_url

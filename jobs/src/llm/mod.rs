@@ -1,10 +1,10 @@
-//! The LLM behind category assignment and match scoring.
+//! The LLM behind category assignment, match scoring and tailoring.
 //!
 //! Every call asks for structured output through one forced tool: the model must answer by
 //! "calling" the tool with arguments that fit its JSON schema. [`Llm::call_tool`] returns those
 //! arguments as JSON with the tokens used and the latency; the callers ([`crate::assign`],
-//! [`crate::matching`]) validate and clamp them. Every failure is an [`LlmError`] whose kind a
-//! caller records before falling back to the deterministic path.
+//! [`crate::matching`], [`crate::documents`]) validate and clamp them. Every failure is an
+//! [`LlmError`] whose kind a caller records before falling back to the deterministic path.
 //!
 //! - [`bedrock`]: the implementation on AWS Bedrock's Converse API.
 //! - [`openai`]: the implementation on an OpenAI-compatible Chat Completions API (OpenAI, or a

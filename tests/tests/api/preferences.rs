@@ -27,24 +27,29 @@ async fn update(app: &TestApp, token: &str, p: Value) -> Value {
     app.graphql(UPDATE, json!({ "p": p }), Some(token)).await
 }
 
+/// (title, company) of a listing (a `JobListing` as GraphQL answers it).
+fn key(listing: &Value) -> (String, String) {
+    let field = |f: &str| listing[f].as_str().unwrap_or_default().to_owned();
+    (field("title"), field("company"))
+}
+
+/// (title, company) of a listing as a scoring prompt shows it.
+fn prompt_key(l: &tests::mock_bedrock::PromptListing) -> (String, String) {
+    let company = l
+        .text
+        .lines()
+        .find_map(|x| x.strip_prefix("Company: "))
+        .unwrap_or_default();
+    (l.title.clone(), company.to_owned())
+}
+
 /// (title, company) of every match shown.
 async fn shown(app: &TestApp, token: &str, vars: Value) -> HashSet<(String, String)> {
     matches(app, token, vars).await["edges"]
         .as_array()
         .expect("edges")
         .iter()
-        .map(|e| {
-            (
-                e["node"]["job"]["title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                e["node"]["job"]["company"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        })
+        .map(|e| key(&e["node"]["job"]))
         .collect()
 }
 
@@ -53,15 +58,7 @@ fn asked(bedrock: &MockBedrock, from: usize) -> Vec<(String, String)> {
     bedrock.calls()[from..]
         .iter()
         .flat_map(|c| c.listings())
-        .map(|l| {
-            let company = l
-                .text
-                .lines()
-                .find_map(|x| x.strip_prefix("Company: "))
-                .unwrap_or_default()
-                .to_owned();
-            (l.title, company)
-        })
+        .map(|l| prompt_key(&l))
         .collect()
 }
 
@@ -88,17 +85,11 @@ async fn preferences_exclude_before_scoring_and_hide_after(backend: Backend) {
         .as_array()
         .expect("listings")
         .clone();
-    let key = |e: &Value| {
-        (
-            e["node"]["title"].as_str().unwrap_or_default().to_owned(),
-            e["node"]["company"].as_str().unwrap_or_default().to_owned(),
-        )
-    };
     // One company excluded (written another way), one title word excluded.
-    let (first_title, company) = key(&all[0]);
+    let (first_title, company) = key(&all[0]["node"]);
     let word = all
         .iter()
-        .map(key)
+        .map(|e| key(&e["node"]))
         .filter(|(_, c)| *c != company)
         .find_map(|(t, _)| {
             t.split_whitespace()
@@ -108,7 +99,7 @@ async fn preferences_exclude_before_scoring_and_hide_after(backend: Backend) {
         .expect("a title with a word to exclude");
     let excluded: HashSet<(String, String)> = all
         .iter()
-        .map(key)
+        .map(|e| key(&e["node"]))
         .filter(|(t, c)| *c == company || t.to_lowercase().split_whitespace().any(|w| w == word.1))
         .collect();
     assert!(excluded.contains(&(first_title, company.clone())));
@@ -176,7 +167,7 @@ async fn preferences_exclude_before_scoring_and_hide_after(backend: Backend) {
     // Ad hoc filters on what is shown.
     let with_location = all
         .iter()
-        .filter(|e| !excluded.contains(&key(e)))
+        .filter(|e| !excluded.contains(&key(&e["node"])))
         .find_map(|e| e["node"]["location"].as_str().map(str::to_owned))
         .expect("a listing with a location");
     let needle: String = with_location
@@ -205,7 +196,7 @@ async fn preferences_exclude_before_scoring_and_hide_after(backend: Backend) {
     let remote_count = remote["totalCount"].as_i64().expect("count");
     let marked_remote = all
         .iter()
-        .filter(|e| e["node"]["isRemote"] == json!(true) && !excluded.contains(&key(e)))
+        .filter(|e| e["node"]["isRemote"] == json!(true) && !excluded.contains(&key(&e["node"])))
         .count() as i64;
     assert_eq!(remote_count, marked_remote);
     app.stop().await.expect("stops");
@@ -308,12 +299,6 @@ async fn each_preference_admits_the_right_listings(backend: Backend) {
         .as_array()
         .expect("listings")
         .clone();
-    let key = |e: &Value| {
-        (
-            e["node"]["title"].as_str().unwrap_or_default().to_owned(),
-            e["node"]["company"].as_str().unwrap_or_default().to_owned(),
-        )
-    };
     let location = |e: &Value| {
         e["node"]["location"]
             .as_str()
@@ -407,8 +392,11 @@ async fn each_preference_admits_the_right_listings(backend: Backend) {
     app.until_queues_idle(30).await;
     let calls = bedrock.calls();
     for ((name, _, admits), token) in cases.iter().zip(&users) {
-        let expected: HashSet<(String, String)> =
-            all.iter().filter(|e| admits(e)).map(key).collect();
+        let expected: HashSet<(String, String)> = all
+            .iter()
+            .filter(|e| admits(e))
+            .map(|e| key(&e["node"]))
+            .collect();
         assert!(
             !expected.is_empty() && (expected.len() as i64) < n,
             "{name}: the fixtures must have listings on both sides ({} of {n})",
@@ -426,15 +414,7 @@ async fn each_preference_admits_the_right_listings(backend: Backend) {
                     .is_some_and(|p| p.contains(&format!("prefers-{name}")))
             })
             .flat_map(|c| c.listings())
-            .map(|l| {
-                let company = l
-                    .text
-                    .lines()
-                    .find_map(|x| x.strip_prefix("Company: "))
-                    .unwrap_or_default()
-                    .to_owned();
-                (l.title, company)
-            })
+            .map(|l| prompt_key(&l))
             .collect();
         assert_eq!(
             sent, expected,
@@ -450,7 +430,7 @@ async fn each_preference_admits_the_right_listings(backend: Backend) {
         .iter()
         .filter(|e| admits(e))
         .filter(|e| yearly(&e["node"]["salary"]).is_none_or(|y| y >= threshold))
-        .map(key)
+        .map(|e| key(&e["node"]))
         .collect();
     let paid_less = all
         .iter()
@@ -468,18 +448,7 @@ async fn each_preference_admits_the_right_listings(backend: Backend) {
         .as_array()
         .expect("edges")
         .iter()
-        .map(|e| {
-            (
-                e["node"]["job"]["title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                e["node"]["job"]["company"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        })
+        .map(|e| key(&e["node"]["job"]))
         .collect();
     assert_eq!(got, expected, "minSalary ad hoc");
     app.stop().await.expect("stops");
