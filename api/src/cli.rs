@@ -44,6 +44,9 @@ pub enum Command {
         #[arg(long)]
         category: Option<String>,
     },
+    /// One maintenance pass now: close stale listings, delete closed ones past RETENTION_DAYS
+    /// that nobody keeps, prune finished queue jobs older than QUEUE_RETENTION_DAYS.
+    Maintenance,
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -135,6 +138,16 @@ pub async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             db::prepare(&config, &db).await?;
             let report = pipeline::import(&db, &config, &file, category.as_deref()).await?;
             print!("{}", pipeline::render_import(&report));
+            Ok(())
+        }
+        Command::Maintenance => {
+            let db = db::connect(&config).await?;
+            db::prepare(&config, &db).await?;
+            let report = pipeline::maintenance(&db, &config).await?;
+            println!(
+                "closed {} stale listings, deleted {} closed listings ({} matches), pruned {} finished queue jobs",
+                report.closed, report.deleted_listings, report.deleted_matches, report.pruned_jobs
+            );
             Ok(())
         }
         Command::Admin {

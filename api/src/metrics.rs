@@ -14,6 +14,8 @@
 //! - `source_requests_total{source,outcome}`, `source_request_duration_seconds{source}`
 //!   (`jobs::sources::http`); `listings_fetched_total{source}`, `listings_inserted_total`
 //!   (at the end of each collector run, `jobs::queue::trigger`);
+//! - `listings_closed_total{by="maintenance"}`, `listings_deleted_total`,
+//!   `queue_jobs_pruned_total` (the `Maintenance` job, `jobs::queue::workers`);
 //! - `llm_calls_total{purpose,provider,outcome}`, `llm_tokens_total{purpose,provider,kind}`,
 //!   `llm_call_duration_seconds{purpose,provider}` (`jobs::llm::ledger`);
 //! - gauges `listings{state}`, `users`, `matches` (at scrape time).

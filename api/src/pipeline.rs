@@ -1,5 +1,6 @@
-//! `jobcollector pipeline`: collector runs inline, with progress on the terminal; and
-//! `jobcollector import`: a JobSpy export through the same dedup and upsert.
+//! `jobcollector pipeline`: collector runs inline, with progress on the terminal;
+//! `jobcollector import`: a JobSpy export through the same dedup and upsert; and
+//! `jobcollector maintenance`: one maintenance pass inline.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -30,6 +31,42 @@ async fn queue_if_reachable(db: &DatabaseConnection, config: &Config) -> Option<
             None
         }
     }
+}
+
+/// What `jobcollector maintenance` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    pub closed: u64,
+    pub deleted_listings: u64,
+    pub deleted_matches: u64,
+    pub pruned_jobs: u64,
+}
+
+/// One maintenance pass in this process, the same as the `Maintenance` job's: stale listings
+/// closed, retention applied, finished queue jobs pruned (when the queue can be reached).
+pub async fn maintenance(
+    db: &DatabaseConnection,
+    config: &Config,
+) -> anyhow::Result<MaintenanceReport> {
+    let report = jobs::maintenance::run(
+        db,
+        config.collect.listing_ttl_days,
+        &config.maintenance,
+        chrono::Utc::now(),
+    )
+    .await?;
+    let pruned_jobs = match queue_if_reachable(db, config).await {
+        Some(queue) => {
+            jobs::queue::workers::prune(&queue, config.maintenance.queue_retention_days).await?
+        }
+        None => 0,
+    };
+    Ok(MaintenanceReport {
+        closed: report.closed,
+        deleted_listings: report.deleted_listings,
+        deleted_matches: report.deleted_matches,
+        pruned_jobs,
+    })
 }
 
 /// Runs one collection now (trigger CLI) and returns its summary: the same claim, heartbeat and

@@ -12,6 +12,8 @@
 //! - [`llm`]: the `Llm` trait, its providers (Bedrock, OpenAI-compatible), and the ledger and
 //!   daily token budget every call goes through.
 //! - [`assign`]: choosing a user's category from their resume (`AssignCategory`).
+//! - [`maintenance`]: upkeep of the store — stale listings closed, closed ones past
+//!   `RETENTION_DAYS` that nobody keeps deleted (the `Maintenance` job).
 //! - [`matching`]: scoring a user's fresh listings (`MatchUser`), and reading their matches.
 //! - [`preferences`]: a job seeker's preferences, validated and applied to listings and matches.
 //! - [`resume`]: checking and saving a resume, pasted or uploaded (its assignment is queued by
@@ -40,6 +42,7 @@ pub mod documents;
 pub mod error;
 pub mod listings;
 pub mod llm;
+pub mod maintenance;
 pub mod matching;
 pub mod preferences;
 pub mod queue;

@@ -152,6 +152,25 @@ impl Resp {
     }
 }
 
+/// Sends one command to the Redis at `url`; its integer reply (0 for a status reply).
+pub fn int(url: &str, args: &[&str]) -> std::io::Result<i64> {
+    match Resp::connect(url)?.call(args)? {
+        Reply::Int(n) => Ok(n),
+        Reply::Text(_) => Ok(0),
+        other => Err(std::io::Error::other(format!("{args:?}: {other:?}"))),
+    }
+}
+
+/// Sends one command to the Redis at `url`; its reply as a list of strings (`SMEMBERS`, …).
+pub fn strings(url: &str, args: &[&str]) -> std::io::Result<Vec<String>> {
+    Ok(Resp::connect(url)?
+        .call(args)?
+        .list()
+        .into_iter()
+        .map(Reply::text)
+        .collect())
+}
+
 /// Deletes every key under `{prefix}:` (SCAN, then DEL) and the prefix's entries in apalis's
 /// shared `core:apalis:queues:list`. Returns how many keys were deleted.
 pub fn delete_prefix(url: &str, prefix: &str) -> std::io::Result<usize> {

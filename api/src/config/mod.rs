@@ -22,6 +22,7 @@ use jobs::documents::DocumentConfig;
 use jobs::documents::render::Paper;
 use jobs::llm::ledger::Prices;
 use jobs::llm::{BedrockAuth, BedrockConfig, Budget, OpenAiConfig};
+use jobs::maintenance::MaintenanceConfig;
 use jobs::matching::MatchConfig;
 use jobs::queue::QueueConfig;
 use jobs::resume::Limits as ResumeLimits;
@@ -63,6 +64,10 @@ pub struct Config {
     pub collect: CollectConfig,
     /// `PIPELINE_INTERVAL_SECONDS`: time between scheduled runs; zero means none.
     pub pipeline_interval: Duration,
+    /// `MAINTENANCE_INTERVAL_SECONDS`: time between maintenance passes; zero means none.
+    pub maintenance_interval: Duration,
+    /// `RETENTION_DAYS`, `QUEUE_RETENTION_DAYS`: what maintenance keeps.
+    pub maintenance: MaintenanceConfig,
     /// The job queue and its workers.
     pub queue: QueueConfig,
     /// Whether `serve` also runs workers (`serve --no-workers` turns this off).
@@ -435,6 +440,19 @@ impl Config {
                 "PIPELINE_INTERVAL_SECONDS",
                 0,
             )?),
+            maintenance_interval: Duration::from_secs(parse(
+                get("MAINTENANCE_INTERVAL_SECONDS"),
+                "MAINTENANCE_INTERVAL_SECONDS",
+                3_600,
+            )?),
+            maintenance: MaintenanceConfig {
+                retention_days: parse(get("RETENTION_DAYS"), "RETENTION_DAYS", 180u32)?,
+                queue_retention_days: parse(
+                    get("QUEUE_RETENTION_DAYS"),
+                    "QUEUE_RETENTION_DAYS",
+                    7u32,
+                )?,
+            },
             queue: QueueConfig {
                 prefix: get("QUEUE_PREFIX").unwrap_or("jobcollector").to_owned(),
                 worker_concurrency: parse(get("WORKER_CONCURRENCY"), "WORKER_CONCURRENCY", 2usize)?

@@ -20,6 +20,9 @@ fn a_fresh_machine_needs_no_variables() {
     assert!(c.assign.create_categories);
     let off = Config::from_map(&map(&[("ASSIGN_CREATE_CATEGORIES", "false")])).expect("valid");
     assert!(!off.assign.create_categories);
+    assert_eq!(c.maintenance_interval, Duration::from_secs(3_600));
+    assert_eq!(c.maintenance.retention_days, 180);
+    assert_eq!(c.maintenance.queue_retention_days, 7);
 }
 
 #[test]
@@ -42,6 +45,9 @@ fn bad_values_name_their_variable() {
         ("AUTO_MIGRATE", "maybe"),
         ("ASSIGN_CREATE_CATEGORIES", "perhaps"),
         ("ASSIGN_MAX_NEW_CATEGORIES_PER_DAY", "lots"),
+        ("MAINTENANCE_INTERVAL_SECONDS", "hourly"),
+        ("RETENTION_DAYS", "-1"),
+        ("QUEUE_RETENTION_DAYS", "a week"),
     ] {
         let err = Config::from_map(&map(&[(k, v)])).expect_err(k);
         assert!(err.to_string().contains(k), "{err}");

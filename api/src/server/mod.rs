@@ -260,11 +260,21 @@ pub async fn run_workers(
         matching: state.config.matching.clone(),
         corpus: Arc::default(),
         alerts: state.config.alerts.clone(),
+        maintenance: state.config.maintenance,
     });
-    let schedule = scheduler::run(
+    let runs = scheduler::run(
         state.db.clone(),
         state.queue.clone(),
+        scheduler::Schedule::Pipeline,
         state.config.pipeline_interval,
+        state.config.queue.instance.clone(),
+        listener::wait_true(stopping_rx.clone()),
+    );
+    let upkeep = scheduler::run(
+        state.db.clone(),
+        state.queue.clone(),
+        scheduler::Schedule::Maintenance,
+        state.config.maintenance_interval,
         state.config.queue.instance.clone(),
         listener::wait_true(stopping_rx.clone()),
     );
@@ -279,7 +289,7 @@ pub async fn run_workers(
         state.config.shutdown_grace,
         listener::wait_true(stopping_rx),
     );
-    let ((), result) = tokio::join!(schedule, work);
+    let ((), (), result) = tokio::join!(runs, upkeep, work);
     result
 }
 

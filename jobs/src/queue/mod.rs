@@ -6,7 +6,8 @@
 //! process. Jobs: [`RunPipeline`] (one collector run), [`AssignCategory`] (a user's category
 //! from their resume), [`MatchUser`] (scoring a user's fresh listings), [`TailorDocument`]
 //! (a resume or cover letter tailored to a listing), [`SendAlerts`] (a user's new matches,
-//! by email and webhook).
+//! by email and webhook), [`Maintenance`] (stale listings closed, retention, finished queue
+//! jobs pruned).
 //!
 //! - [`Queue`]: the queues of every job type on one backend; pushes jobs.
 //! - `storage`: one job type's queue ([`Storage`]) and how it is built.
@@ -15,7 +16,8 @@
 //!   finish within the grace period), and the watch that recovers stale runs.
 //! - [`trigger`]: what asks for jobs — a run (one queued or running at a time), stale runs
 //!   queued again, matching after a run, a saved resume's assignment.
-//! - [`scheduler`]: a run every `PIPELINE_INTERVAL_SECONDS`, once per interval across processes.
+//! - [`scheduler`]: a run every `PIPELINE_INTERVAL_SECONDS` and maintenance every
+//!   `MAINTENANCE_INTERVAL_SECONDS`, each once per interval across processes.
 
 pub use apalis;
 
@@ -68,6 +70,24 @@ pub struct TailorDocument {
 pub struct SendAlerts {
     pub user_id: i64,
 }
+
+/// Upkeep: close stale listings, delete what `RETENTION_DAYS` allows, prune finished queue
+/// jobs older than `QUEUE_RETENTION_DAYS` (queued by the scheduler; `slot` is its slot, for the
+/// logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintenance {
+    pub slot: i64,
+}
+
+/// Every job type's queue name under `QUEUE_PREFIX`.
+pub const JOB_TYPES: [&str; 6] = [
+    "run_pipeline",
+    "assign_category",
+    "match_user",
+    "tailor_document",
+    "send_alerts",
+    "maintenance",
+];
 
 /// How many jobs of one type wait (see [`Queue::depths`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +186,7 @@ pub struct Queue {
     matching: Storage<MatchUser>,
     tailoring: Storage<TailorDocument>,
     alerts: Storage<SendAlerts>,
+    maintenance: Storage<Maintenance>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -246,6 +267,7 @@ impl Queue {
             matching: storage(&backend, config, "match_user"),
             tailoring: storage(&backend, config, "tailor_document"),
             alerts: storage(&backend, config, "send_alerts"),
+            maintenance: storage(&backend, config, "maintenance"),
             backend,
             config: config.clone(),
         }
@@ -288,37 +310,38 @@ impl Queue {
         &self.alerts
     }
 
+    /// The maintenance queue.
+    pub fn maintenance(&self) -> &Storage<Maintenance> {
+        &self.maintenance
+    }
+
+    /// This deployment's queue names, one per job type.
+    fn names(&self) -> Vec<String> {
+        JOB_TYPES
+            .iter()
+            .map(|j| self.config.queue_name(j))
+            .collect()
+    }
+
     /// Jobs of this deployment's queues not finished yet: waiting, running, or failed with
     /// attempts left. On the SQL storages only (apalis-redis keeps no such count); tests use
     /// it to wait until the queue is idle.
     pub async fn unfinished(&self) -> Result<u64> {
-        let names = [
-            self.config.queue_name("run_pipeline"),
-            self.config.queue_name("assign_category"),
-            self.config.queue_name("match_user"),
-            self.config.queue_name("tailor_document"),
-            self.config.queue_name("send_alerts"),
-        ];
+        let names = self.names();
         let count: i64 = match &self.backend {
-            Backend::Sqlite(pool) => sea_orm::sqlx::query_scalar(
-                "SELECT COUNT(*) FROM Jobs WHERE job_type IN (?, ?, ?, ?, ?) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
-            )
-            .bind(&names[0])
-            .bind(&names[1])
-            .bind(&names[2])
-            .bind(&names[3])
-            .bind(&names[4])
-            .fetch_one(pool)
-            .await
-            .map_err(queue_error)?,
+            Backend::Sqlite(pool) => {
+                sea_orm::sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM Jobs WHERE job_type IN (SELECT value FROM json_each(?)) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+                )
+                .bind(json_list(&names))
+                .fetch_one(pool)
+                .await
+                .map_err(queue_error)?
+            }
             Backend::Postgres(pool) => sea_orm::sqlx::query_scalar(
-                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type IN ($1, $2, $3, $4, $5) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type = ANY($1) AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
             )
-            .bind(&names[0])
-            .bind(&names[1])
-            .bind(&names[2])
-            .bind(&names[3])
-            .bind(&names[4])
+            .bind(&names)
             .fetch_one(pool)
             .await
             .map_err(queue_error)?,
@@ -356,25 +379,18 @@ impl Queue {
     /// Per job type: jobs waiting to run now, and how long the oldest has waited. On the SQL
     /// storages only (apalis-redis keeps no such view: an error).
     pub async fn depths(&self) -> Result<Vec<Depth>> {
-        const JOBS: [&str; 5] = [
-            "run_pipeline",
-            "assign_category",
-            "match_user",
-            "tailor_document",
-            "send_alerts",
-        ];
-        let names: Vec<String> = JOBS.iter().map(|j| self.config.queue_name(j)).collect();
+        let names = self.names();
         let rows: Vec<(String, i64, i64)> = match &self.backend {
             Backend::Sqlite(pool) => {
-                let mut query = sea_orm::sqlx::query_as(
+                sea_orm::sqlx::query_as(
                     "SELECT job_type, COUNT(*), CAST(COALESCE(strftime('%s', 'now') - MIN(run_at), 0) AS INTEGER) \
-                     FROM Jobs WHERE job_type IN (?, ?, ?, ?, ?) AND status IN ('Pending', 'Queued') \
+                     FROM Jobs WHERE job_type IN (SELECT value FROM json_each(?)) AND status IN ('Pending', 'Queued') \
                      AND run_at <= strftime('%s', 'now') GROUP BY job_type",
-                );
-                for n in &names {
-                    query = query.bind(n);
-                }
-                query.fetch_all(pool).await.map_err(queue_error)?
+                )
+                .bind(json_list(&names))
+                .fetch_all(pool)
+                .await
+                .map_err(queue_error)?
             }
             Backend::Postgres(pool) => sea_orm::sqlx::query_as(
                 "SELECT job_type, COUNT(*), COALESCE(EXTRACT(EPOCH FROM now() - MIN(run_at))::bigint, 0) \
@@ -391,7 +407,7 @@ impl Queue {
                 ));
             }
         };
-        Ok(JOBS
+        Ok(JOB_TYPES
             .iter()
             .zip(&names)
             .map(|(job, name)| {
@@ -403,6 +419,63 @@ impl Queue {
                 }
             })
             .collect())
+    }
+
+    /// Deletes the finished jobs (done, killed, or failed with no attempts left) of this
+    /// deployment's queues that finished more than `older_than` ago, on whichever storage
+    /// holds them; returns how many. Waiting, running and retrying jobs are never touched.
+    ///
+    /// apalis's own `vacuum_before` is not used: on SQLite it compares the integer `run_at`
+    /// with a date string (so it deletes every finished job whatever its age) and runs a
+    /// `VACUUM` of the whole database, and on Redis it leaves the ids in the done and dead
+    /// sets and treats a job waiting for its retry as finished.
+    pub async fn prune(&self, older_than: Duration) -> Result<u64> {
+        let names = self.names();
+        let secs = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+        let deleted = match &self.backend {
+            Backend::Sqlite(pool) => {
+                sea_orm::sqlx::query(
+                    "DELETE FROM Jobs WHERE job_type IN (SELECT value FROM json_each(?)) \
+                     AND (status IN ('Done', 'Killed') OR (status = 'Failed' AND attempts >= max_attempts)) \
+                     AND done_at IS NOT NULL AND done_at <= CAST(strftime('%s', 'now') AS INTEGER) - ?",
+                )
+                .bind(json_list(&names))
+                .bind(secs)
+                    .execute(pool)
+                    .await
+                    .map_err(queue_error)?
+                    .rows_affected()
+            }
+            Backend::Postgres(pool) => sea_orm::sqlx::query(
+                "DELETE FROM apalis.jobs WHERE job_type = ANY($1) \
+                 AND (status IN ('Done', 'Killed') OR (status = 'Failed' AND attempts >= max_attempts)) \
+                 AND done_at IS NOT NULL AND done_at <= now() - make_interval(secs => $2)",
+            )
+            .bind(&names)
+            .bind(secs as f64)
+            .execute(pool)
+            .await
+            .map_err(queue_error)?
+            .rows_affected(),
+            Backend::Redis(conn) => {
+                let script = redis::Script::new(PRUNE_REDIS);
+                let mut deleted = 0u64;
+                for name in &names {
+                    let n: u64 = script
+                        .key(format!("{name}:data"))
+                        .key(format!("{name}:meta"))
+                        .key(format!("{name}:done"))
+                        .key(format!("{name}:dead"))
+                        .arg(secs)
+                        .invoke_async(&mut conn.clone())
+                        .await
+                        .map_err(queue_error)?;
+                    deleted += n;
+                }
+                deleted
+            }
+        };
+        Ok(deleted)
     }
 
     /// Queues a collector run.
@@ -429,7 +502,39 @@ impl Queue {
     pub async fn push_alerts(&self, job: SendAlerts) -> Result<()> {
         self.alerts.push(job).await
     }
+
+    /// Queues a maintenance pass.
+    pub async fn push_maintenance(&self, job: Maintenance) -> Result<()> {
+        self.maintenance.push(job).await
+    }
 }
+
+/// The queue names as a JSON array, for SQLite's `json_each` (one bind for the list).
+fn json_list(names: &[String]) -> String {
+    serde_json::to_string(names).unwrap_or_else(|_| "[]".into())
+}
+
+/// Prunes one apalis-redis queue: every id in its done and dead sets whose job finished at
+/// least `ARGV[1]` seconds ago (by the server's clock) loses its data, result and metadata and
+/// leaves the set. Jobs waiting for a retry are in neither set.
+const PRUNE_REDIS: &str = r#"
+local cutoff = tonumber(redis.call("TIME")[1]) - tonumber(ARGV[1])
+local deleted = 0
+for _, set in ipairs({KEYS[3], KEYS[4]}) do
+  for _, id in ipairs(redis.call("SMEMBERS", set)) do
+    local meta = KEYS[2] .. ":" .. id
+    local done_at = tonumber(redis.call("HGET", meta, "done_at"))
+    if done_at == nil or done_at <= cutoff then
+      redis.call("HDEL", KEYS[1], id)
+      redis.call("HDEL", KEYS[2] .. ":result", id)
+      redis.call("DEL", meta)
+      redis.call("SREM", set, id)
+      deleted = deleted + 1
+    end
+  end
+end
+return deleted
+"#;
 
 /// A URL without its password, for messages.
 fn redact(url: &str) -> String {

@@ -1,10 +1,12 @@
-//! The schedule: a collector run every `PIPELINE_INTERVAL_SECONDS`, once per interval across
-//! every process that runs it.
+//! The schedules: a collector run every `PIPELINE_INTERVAL_SECONDS` and a maintenance pass
+//! every `MAINTENANCE_INTERVAL_SECONDS`, each once per interval across every process that runs
+//! it.
 //!
 //! Time is cut into slots of one interval (slot = Unix seconds / interval). At each slot's
 //! start every scheduler tries to insert `(schedule, slot)` into `scheduler_slots`; the primary
-//! key lets exactly one succeed, and only that one asks for a run. A run still going from the
-//! last slot is simply returned by [`request_run`] (one active run at a time).
+//! key lets exactly one succeed, and only that one asks for the work. A run still going from
+//! the last slot is simply returned by [`request_run`] (one active run at a time); maintenance
+//! is idempotent, so one pass overlapping the next changes nothing twice.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,12 +15,47 @@ use chrono::Utc;
 use entity::RunTrigger;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-use super::Queue;
 use super::trigger::request_run;
+use super::{Maintenance, Queue};
 use crate::Result;
 
-/// The schedule's name in `scheduler_slots`.
+/// The pipeline schedule's name in `scheduler_slots`.
 pub const PIPELINE_SCHEDULE: &str = "pipeline";
+/// The maintenance schedule's name in `scheduler_slots`.
+pub const MAINTENANCE_SCHEDULE: &str = "maintenance";
+
+/// What a schedule asks for at each slot it wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// A collector run.
+    Pipeline,
+    /// A `Maintenance` job.
+    Maintenance,
+}
+
+impl Schedule {
+    /// Its name in `scheduler_slots`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pipeline => PIPELINE_SCHEDULE,
+            Self::Maintenance => MAINTENANCE_SCHEDULE,
+        }
+    }
+
+    /// Asks for the work of `slot`.
+    async fn fire(self, db: &DatabaseConnection, queue: &Queue, slot: i64) {
+        match self {
+            Self::Pipeline => match request_run(db, queue, RunTrigger::Schedule, None).await {
+                Ok(run) => tracing::info!(slot, run_id = run.id, "scheduled run requested"),
+                Err(e) => tracing::error!(slot, error = %e, "scheduled run could not be requested"),
+            },
+            Self::Maintenance => match queue.push_maintenance(Maintenance { slot }).await {
+                Ok(()) => tracing::info!(slot, "maintenance queued"),
+                Err(e) => tracing::error!(slot, error = %e, "maintenance could not be queued"),
+            },
+        }
+    }
+}
 
 /// Claims `slot` of `schedule` for `claimer`; true when this call won it.
 pub async fn claim(
@@ -51,10 +88,11 @@ pub async fn claim(
     Ok(result.rows_affected() == 1)
 }
 
-/// Runs the schedule until `stop`; `interval` zero disables it (returns at once).
+/// Runs `schedule` until `stop`; `interval` zero disables it (returns at once).
 pub async fn run(
     db: DatabaseConnection,
     queue: Queue,
+    schedule: Schedule,
     interval: Duration,
     claimer: String,
     stop: impl Future<Output = ()>,
@@ -64,7 +102,8 @@ pub async fn run(
         return;
     }
     tokio::pin!(stop);
-    tracing::info!(interval_secs = secs, "scheduler started");
+    let name = schedule.name();
+    tracing::info!(schedule = name, interval_secs = secs, "scheduler started");
     loop {
         let now = Utc::now();
         let slot = now.timestamp().div_euclid(secs as i64) + 1;
@@ -75,13 +114,12 @@ pub async fn run(
             () = &mut stop => return,
             () = tokio::time::sleep(wait) => {}
         }
-        match claim(&db, PIPELINE_SCHEDULE, slot, &claimer).await {
-            Ok(true) => match request_run(&db, &queue, RunTrigger::Schedule, None).await {
-                Ok(run) => tracing::info!(slot, run_id = run.id, "scheduled run requested"),
-                Err(e) => tracing::error!(slot, error = %e, "scheduled run could not be requested"),
-            },
-            Ok(false) => tracing::debug!(slot, "slot claimed by another process"),
-            Err(e) => tracing::error!(slot, error = %e, "could not claim the schedule slot"),
+        match claim(&db, name, slot, &claimer).await {
+            Ok(true) => schedule.fire(&db, &queue, slot).await,
+            Ok(false) => tracing::debug!(schedule = name, slot, "slot claimed by another process"),
+            Err(e) => {
+                tracing::error!(schedule = name, slot, error = %e, "could not claim the schedule slot")
+            }
         }
     }
 }

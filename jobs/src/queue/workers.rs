@@ -10,13 +10,15 @@ use apalis::prelude::*;
 use sea_orm::DatabaseConnection;
 
 use super::{
-    AssignCategory, MatchUser, Queue, QueueConfig, RunPipeline, SendAlerts, TailorDocument,
+    AssignCategory, Maintenance, MatchUser, Queue, QueueConfig, RunPipeline, SendAlerts,
+    TailorDocument,
 };
 use crate::alerts::{self, AlertConfig};
 use crate::assign::{self, AssignConfig};
 use crate::collect::lease::{self as runs_lease, Claim};
 use crate::collect::{self, CollectConfig, SilentProgress};
 use crate::llm::Llm;
+use crate::maintenance::{self, MaintenanceConfig};
 use crate::matching::{self, CorpusCache, MatchConfig};
 use crate::sources::{SourceSet, SourcesConfig};
 
@@ -36,6 +38,7 @@ pub struct Deps {
     pub matching: MatchConfig,
     pub corpus: Arc<CorpusCache>,
     pub alerts: AlertConfig,
+    pub maintenance: MaintenanceConfig,
 }
 
 /// The longest wait between two attempts of a job (the backoff doubles from 2 s up to this).
@@ -52,8 +55,9 @@ pub async fn run_pipeline(
     job: RunPipeline,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
+    task_id: TaskId,
 ) -> Result<(), BoxDynError> {
-    let span = tracing::info_span!("job", job = "run_pipeline", run_id = job.run_id);
+    let span = tracing::info_span!("job", job = "run_pipeline", %task_id, run_id = job.run_id);
     timed("run_pipeline", span, async move {
         let queue = deps.queue.config();
         let claimed = runs_lease::claim(&deps.db, job.run_id, queue.orphan_after)
@@ -137,8 +141,9 @@ pub async fn assign_category(
     job: AssignCategory,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
+    task_id: TaskId,
 ) -> Result<(), BoxDynError> {
-    let span = tracing::info_span!("job", job = "assign_category", user_id = job.user_id);
+    let span = tracing::info_span!("job", job = "assign_category", %task_id, user_id = job.user_id);
     timed("assign_category", span, async move {
         let assigned = async {
             let outcome = assign::run(
@@ -171,8 +176,9 @@ pub async fn match_user(
     job: MatchUser,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
+    task_id: TaskId,
 ) -> Result<(), BoxDynError> {
-    let span = tracing::info_span!("job", job = "match_user", user_id = job.user_id);
+    let span = tracing::info_span!("job", job = "match_user", %task_id, user_id = job.user_id);
     timed("match_user", span, async move {
         let matched = async {
             let outcome = matching::run(
@@ -204,8 +210,9 @@ pub async fn send_alerts(
     job: SendAlerts,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
+    task_id: TaskId,
 ) -> Result<(), BoxDynError> {
-    let span = tracing::info_span!("job", job = "send_alerts", user_id = job.user_id);
+    let span = tracing::info_span!("job", job = "send_alerts", %task_id, user_id = job.user_id);
     timed("send_alerts", span, async move {
         alerts::send(&deps.db, &deps.alerts, job.user_id)
             .await
@@ -221,10 +228,12 @@ pub async fn tailor_document(
     job: TailorDocument,
     deps: Data<Arc<Deps>>,
     attempt: Attempt,
+    task_id: TaskId,
 ) -> Result<(), BoxDynError> {
     let span = tracing::info_span!(
         "job",
         job = "tailor_document",
+        %task_id,
         document_id = job.document_id
     );
     timed("tailor_document", span, async move {
@@ -246,6 +255,57 @@ pub async fn tailor_document(
         }
     })
     .await
+}
+
+/// Closes stale listings, deletes what `RETENTION_DAYS` allows, then prunes finished queue
+/// jobs older than `QUEUE_RETENTION_DAYS` from every queue of this deployment.
+pub async fn run_maintenance(
+    job: Maintenance,
+    deps: Data<Arc<Deps>>,
+    attempt: Attempt,
+    task_id: TaskId,
+) -> Result<(), BoxDynError> {
+    let span = tracing::info_span!("job", job = "maintenance", %task_id, slot = job.slot);
+    timed("maintenance", span, async move {
+        let work = async {
+            let report = maintenance::run(
+                &deps.db,
+                deps.collect.listing_ttl_days,
+                &deps.maintenance,
+                chrono::Utc::now(),
+            )
+            .await?;
+            let pruned = prune(&deps.queue, deps.maintenance.queue_retention_days).await?;
+            tracing::info!(
+                closed = report.closed,
+                deleted_listings = report.deleted_listings,
+                deleted_matches = report.deleted_matches,
+                pruned_jobs = pruned,
+                "maintenance done"
+            );
+            metrics::counter!("listings_closed_total", "by" => "maintenance")
+                .increment(report.closed);
+            metrics::counter!("listings_deleted_total").increment(report.deleted_listings);
+            crate::Result::Ok(())
+        };
+        work.await.map_err(|e: crate::Error| {
+            settle("maintenance", &attempt, deps.queue.config(), e.into())
+        })
+    })
+    .await
+}
+
+/// Prunes finished jobs older than `retention_days` (0 keeps them) and counts them in
+/// `queue_jobs_pruned_total`.
+pub async fn prune(queue: &Queue, retention_days: u32) -> crate::Result<u64> {
+    if retention_days == 0 {
+        return Ok(0);
+    }
+    let pruned = queue
+        .prune(Duration::from_secs(u64::from(retention_days) * 86_400))
+        .await?;
+    metrics::counter!("queue_jobs_pruned_total").increment(pruned);
+    Ok(pruned)
 }
 
 /// Whether this attempt is the job's last (`JOB_MAX_RETRIES` retries already made).
@@ -430,6 +490,14 @@ pub async fn run(
         settings,
         deps,
         send_alerts
+    );
+    let monitor = crate::register_worker!(
+        monitor,
+        queue.maintenance().clone(),
+        "maintenance",
+        settings,
+        deps,
+        run_maintenance
     );
     let workers = monitor.run_with_signal(async move {
         stop.await;

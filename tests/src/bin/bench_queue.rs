@@ -13,6 +13,12 @@
 //!   latency (p50/p99/max) of every job;
 //! - **paced**: 200 jobs at 20 jobs/s — the latency a single job sees on an idle queue.
 //!
+//!
+//! `bench-queue growth [TOTAL] [ROUND]` (defaults 20000 and 2000) measures the embedded queue
+//! (SQLite, Postgres) as finished jobs pile up: rounds of `ROUND` jobs through one worker
+//! process until `TOTAL` are processed, once keeping every finished job and once pruning them
+//! after each round as the `Maintenance` job does; it prints jobs/s per round.
+//!
 //! Every job is counted by sequence number, so a duplicate or lost delivery is reported.
 //! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
 //! `BENCH_REDIS_URL` (default `redis://127.0.0.1:6379`) name the servers; one that does not
@@ -185,29 +191,23 @@ async fn phase(
     })
 }
 
-async fn bench(
-    label: &str,
+/// Worker processes serving the no-op queue under `prefix`, and what they report (sequence
+/// number and latency of each job started).
+async fn spawn_workers(
     database_url: &str,
     redis_url: Option<&str>,
+    prefix: &str,
     processes: usize,
-    jobs: u32,
-) -> anyhow::Result<()> {
-    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    let config = queue_config(&prefix, redis_url.map(str::to_owned))?;
-    let queue = connect(database_url, &config).await?;
-    let storage = queue.storage::<Noop>(QUEUE);
-
-    let (tx, mut started) = mpsc::unbounded_channel();
+) -> anyhow::Result<(
+    Vec<tokio::process::Child>,
+    mpsc::UnboundedReceiver<(u32, u64)>,
+)> {
+    let (tx, started) = mpsc::unbounded_channel();
     let (ready_tx, mut ready) = mpsc::unbounded_channel();
     let mut children = Vec::new();
     for _ in 0..processes {
         let mut child = tokio::process::Command::new(std::env::current_exe()?)
-            .args([
-                "worker",
-                database_url,
-                redis_url.unwrap_or("-"),
-                prefix.as_str(),
-            ])
+            .args(["worker", database_url, redis_url.unwrap_or("-"), prefix])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -236,6 +236,22 @@ async fn bench(
     }
     // Let every worker register and make its first poll.
     tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok((children, started))
+}
+
+async fn bench(
+    label: &str,
+    database_url: &str,
+    redis_url: Option<&str>,
+    processes: usize,
+    jobs: u32,
+) -> anyhow::Result<()> {
+    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let config = queue_config(&prefix, redis_url.map(str::to_owned))?;
+    let queue = connect(database_url, &config).await?;
+    let storage = queue.storage::<Noop>(QUEUE);
+    let (mut children, mut started) =
+        spawn_workers(database_url, redis_url, &prefix, processes).await?;
 
     let burst = phase(&storage, &mut started, 0, jobs, None).await?;
     let paced = phase(
@@ -270,6 +286,85 @@ async fn bench(
     Ok(())
 }
 
+/// `growth`: rounds of `round` jobs through one worker process until `total` have been
+/// processed, on a fresh queue; with `prune`, finished jobs are pruned after each round
+/// (`Queue::prune`, what the `Maintenance` job does past `QUEUE_RETENTION_DAYS`). Returns jobs/s
+/// of every round.
+async fn growth(
+    database_url: &str,
+    redis_url: Option<&str>,
+    total: u32,
+    round: u32,
+    prune: bool,
+) -> anyhow::Result<Vec<f64>> {
+    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let config = queue_config(&prefix, redis_url.map(str::to_owned))?;
+    let queue = connect(database_url, &config).await?;
+    let storage = queue.storage::<Noop>(QUEUE);
+    let (mut children, mut started) = spawn_workers(database_url, redis_url, &prefix, 1).await?;
+    let mut rates = Vec::new();
+    let mut done = 0;
+    while done < total {
+        let p = phase(&storage, &mut started, done, round, None).await?;
+        anyhow::ensure!(p.duplicates == 0, "{} duplicate deliveries", p.duplicates);
+        rates.push(p.jobs as f64 / p.all_started_in.as_secs_f64());
+        done += round;
+        // Let the last jobs of the round be marked done before pruning.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if prune {
+            queue.prune(Duration::ZERO).await?;
+        }
+    }
+    for child in &mut children {
+        child.kill().await?;
+    }
+    if let Some(url) = redis_url {
+        cleanup_redis(url, &prefix).await?;
+    }
+    Ok(rates)
+}
+
+/// `bench-queue growth [TOTAL] [ROUND]`: the embedded queue's throughput as finished jobs pile
+/// up, without and with pruning.
+async fn growth_report(args: &[String], sqlite: &str, pg: &str) -> anyhow::Result<()> {
+    let total: u32 = args.first().map_or(Ok(20_000), |n| n.parse())?;
+    let round: u32 = args.get(1).map_or(Ok(2_000), |n| n.parse())?;
+    anyhow::ensure!(
+        round > 0 && total >= round,
+        "TOTAL must be at least ROUND > 0"
+    );
+    println!(
+        "rounds of {round} no-op jobs (8 producers, 1 worker process) until {total} processed; jobs/s per round"
+    );
+    println!(
+        "| storage | finished jobs | jobs/s after {round} | jobs/s after {total} | every round |"
+    );
+    println!("|---|---|---|---|---|");
+    for (label, url) in [("embedded (SQLite)", sqlite), ("embedded (Postgres)", pg)] {
+        for prune in [false, true] {
+            let kept = if prune {
+                "pruned after each round"
+            } else {
+                "kept"
+            };
+            match growth(url, None, total, round, prune).await {
+                Ok(rates) => println!(
+                    "| {label} | {kept} | {:.0} | {:.0} | {} |",
+                    rates.first().copied().unwrap_or_default(),
+                    rates.last().copied().unwrap_or_default(),
+                    rates
+                        .iter()
+                        .map(|r| format!("{r:.0}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => println!("| {label} | {kept} | skipped: {e} |"),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Deletes the run's keys (never the whole Redis: it may be shared).
 async fn cleanup_redis(url: &str, prefix: &str) -> anyhow::Result<()> {
     let script = format!(
@@ -289,7 +384,6 @@ async fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("worker") {
         return worker(&args[1..]).await;
     }
-    let jobs: u32 = args.first().map_or(Ok(10_000), |n| n.parse())?;
     let pg = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let redis =
@@ -299,6 +393,10 @@ async fn main() -> anyhow::Result<()> {
         "sqlite://{}?mode=rwc",
         dir.path().join("queue.db").display()
     );
+    if args.first().map(String::as_str) == Some("growth") {
+        return growth_report(&args[1..], &sqlite, &pg).await;
+    }
+    let jobs: u32 = args.first().map_or(Ok(10_000), |n| n.parse())?;
 
     println!("{jobs} no-op jobs per run; then 200 jobs at 20/s for the idle-queue latency");
     println!(

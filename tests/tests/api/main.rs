@@ -20,6 +20,7 @@ mod identity;
 mod import;
 mod llm;
 mod llm_cost;
+mod maintenance;
 mod matching;
 mod metrics;
 mod openai;

@@ -1,5 +1,6 @@
 //! The queue on Redis (`REDIS_URL`): runs through a shared Redis under a per-test prefix, a
-//! clear error when Redis is unreachable, and reconnection after a Redis restart.
+//! clear error when Redis is unreachable, `/readyz` failing while Redis is down, and
+//! reconnection after a Redis restart.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -102,7 +103,7 @@ impl Drop for PrivateRedis {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_redis_restart_the_queue_reconnects_and_runs_still_complete() {
+async fn while_redis_is_down_readyz_fails_and_after_a_restart_runs_still_complete() {
     if tests::redis::redis_url_from_env().is_none() {
         eprintln!("TEST_REDIS_URL is unset: Redis restart test skipped");
         return;
@@ -124,8 +125,42 @@ async fn after_a_redis_restart_the_queue_reconnects_and_runs_still_complete() {
     let admin = app.admin_token().await;
     assert_eq!(run_to_end(&app, &admin).await["status"], "SUCCEEDED");
 
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.expect("json")["queue"],
+        "ok"
+    );
+
     redis.stop();
+    eventually(
+        "/readyz failing on the queue",
+        Duration::from_secs(15),
+        || async {
+            let ready = app.get("/readyz").await;
+            let status = ready.status();
+            let body = ready.json::<serde_json::Value>().await.unwrap_or_default();
+            match (status.as_u16(), body["queue"].as_str()) {
+                (503, Some("unreachable")) if body["database"] == "ok" => Ok(()),
+                other => Err(format!("{other:?}: {body}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "alive, only not ready"
+    );
+
     let restarted = PrivateRedis::start(port).await;
+    eventually("/readyz ready again", Duration::from_secs(15), || async {
+        match app.get("/readyz").await.status().as_u16() {
+            200 => Ok(()),
+            other => Err(other.to_string()),
+        }
+    })
+    .await;
     let again = run_to_end(&app, &admin).await;
     assert_eq!(
         again["status"], "SUCCEEDED",
