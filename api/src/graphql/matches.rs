@@ -135,7 +135,9 @@ impl MatchQuery {
     /// own matches, whatever is sent. `first` 1 to 100; `minScore` 0 to 100. Matches of
     /// closed listings (gone from their board, or not seen for LISTING_TTL_DAYS) are left out
     /// unless `includeClosed`, except those the user SAVED or APPLIED to. Matches the user's
-    /// preferences exclude are never listed. Ad hoc: `remote` true keeps listings marked
+    /// preferences exclude are never listed. `excludeStatus` leaves out matches with any of
+    /// those statuses (`[DISMISSED]`: what a list of live matches wants). Ad hoc: `remote` true
+    /// keeps listings marked
     /// remote (false: the others); `location` keeps those whose location contains it
     /// (case-insensitive, at most 100 characters); `minSalary` keeps those whose stated pay,
     /// made yearly, reaches it (compared in the currency of the user's preferences when set;
@@ -154,6 +156,7 @@ impl MatchQuery {
         remote: Option<bool>,
         location: Option<String>,
         min_salary: Option<f64>,
+        exclude_status: Option<Vec<MatchStatus>>,
     ) -> ApiResult<MatchedJobs> {
         let me = require_user(ctx).await?;
         let limit = page_size(first)?;
@@ -167,7 +170,14 @@ impl MatchQuery {
             status.map(Into::into),
             include_closed.unwrap_or(false),
         )?
-        .with_listing(remote, location.as_deref(), min_salary, currency)?;
+        .with_listing(remote, location.as_deref(), min_salary, currency)?
+        .excluding(
+            exclude_status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        );
         let after = after
             .as_deref()
             .map(|c| cursor::matched_after(order, c))

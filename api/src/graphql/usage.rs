@@ -1,5 +1,6 @@
-//! `llmUsage`: what the LLM cost over a period, from the ledger (`llm_calls`), for admins —
-//! totals, by purpose and by day, with an estimated cost when prices are configured.
+//! Reports for admins: `llmUsage`, what the LLM cost over a period, from the ledger
+//! (`llm_calls`) — totals, by purpose and by day, with an estimated cost when prices are
+//! configured; and `matchScoreDistribution`, how match scores spread (a histogram).
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
@@ -42,6 +43,23 @@ pub struct LlmUsage {
     by_purpose: Vec<LlmUsageRow>,
     /// One row per UTC day with calls, oldest first.
     by_day: Vec<LlmUsageRow>,
+}
+
+/// One bar of the score histogram: matches scoring `from` to `to`, both included.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ScoreBucket {
+    from: i32,
+    to: i32,
+    count: i64,
+}
+
+/// How every user's match scores spread, in tenths of the scale.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ScoreDistribution {
+    /// Every match counted.
+    total: i64,
+    /// Ten buckets, lowest first: 0–9, 10–19, …, 90–100.
+    buckets: Vec<ScoreBucket>,
 }
 
 impl From<ledger::UsageRow> for LlmUsageRow {
@@ -94,6 +112,25 @@ impl UsageQuery {
             estimated_cost_usd: t.estimated_cost_usd,
             by_purpose: report.by_purpose.into_iter().map(Into::into).collect(),
             by_day: report.by_day.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// How match scores spread over every user's matches (those the keyword prefilter
+    /// screened out included), in ten buckets: is the scorer separating good fits from poor
+    /// ones?
+    #[graphql(guard = "Access::Admin")]
+    async fn match_score_distribution(&self, ctx: &Context<'_>) -> ApiResult<ScoreDistribution> {
+        let counts = jobs::matching::read::score_distribution(&state(ctx).db).await?;
+        Ok(ScoreDistribution {
+            total: counts.iter().sum(),
+            buckets: (0i32..)
+                .zip(counts)
+                .map(|(i, count)| ScoreBucket {
+                    from: i * 10,
+                    to: if i == 9 { 100 } else { i * 10 + 9 },
+                    count,
+                })
+                .collect(),
         })
     }
 }

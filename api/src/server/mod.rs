@@ -10,9 +10,9 @@
 //!   trusted proxy.
 //! - [`routes`]: `POST /graphql` (body limit, timeout, clean errors, resume uploads, rate
 //!   limits), `GET /files/resume`, `GET /me/export`, the alert links
-//!   (`/alerts/unsubscribe`, `/alerts/verify`), GraphiQL (`GET /graphql`, and `GET /`
-//!   leading there),
-//!   `/healthz`, `/readyz`, security headers.
+//!   (`/alerts/unsubscribe`, `/alerts/verify`), GraphiQL (`GET /graphql`), `/healthz`,
+//!   `/readyz`, security headers.
+//! - [`web`]: the web app at `GET /` and `/assets/*`, compiled into the binary.
 //! - [`websocket`]: subscriptions on `/graphql/ws` with message limits and an init timeout.
 
 mod downloads;
@@ -20,6 +20,7 @@ mod edge;
 mod listener;
 mod rate;
 mod routes;
+mod web;
 mod websocket;
 
 use std::future::Future;

@@ -4,8 +4,9 @@
 //! /alerts/unsubscribe?token=` (one click from an alert email, RFC 8058) and `POST
 //! /alerts/verify?token=` (confirms the address for email alerts) — a GET of either shows the
 //! button that POSTs it,
-//! `GET /documents/{id}/{format}` (a tailored document, in `downloads`), GraphiQL on
-//! `GET /graphql` (opening on example operations; `GET /` leads there), `/graphql/ws`,
+//! `GET /documents/{id}/{format}` (a tailored document, in `downloads`), the web app on `GET /`
+//! and `/assets/*` (in `web`), GraphiQL on `GET /graphql` (opening on example operations),
+//! `/graphql/ws`,
 //! `/healthz`, `/readyz`, `/metrics` (Prometheus, behind `METRICS_TOKEN` when set), the HTTP
 //! metrics of every route, and the security headers every response carries.
 
@@ -39,11 +40,9 @@ pub(super) fn router(state: HttpState) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     let router = Router::new()
-        // Until the web app is served at `/`, the root leads to GraphiQL.
-        .route(
-            "/",
-            get(|| async { axum::response::Redirect::temporary("/graphql") }),
-        )
+        .route("/", get(super::web::index))
+        .route("/assets/app.js", get(super::web::script))
+        .route("/assets/app.css", get(super::web::style))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(super::websocket::graphql_ws))
         .route("/files/resume", get(resume_file))

@@ -1,8 +1,9 @@
 //! Reads and the one write a job seeker makes on their matches: a filtered, ordered page of
 //! `user_job_matches` with each match's listing in the same query (`matchedJobs`; closed
 //! listings only when asked, or when the user saved or applied; never those the user's
-//! preferences hide; by remote, location and pay when asked), and the
-//! user's own status (`setMatchStatus`).
+//! preferences hide; by remote, location and pay when asked), the
+//! user's own status (`setMatchStatus`), and how scores spread over every match (the admins'
+//! `matchScoreDistribution`).
 
 use entity::{InvalidValue, MatchStatus, Score, job_listing, user_job_match};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
@@ -40,6 +41,8 @@ pub struct MatchFilter {
     /// At least this score.
     pub min_score: Option<Score>,
     pub status: Option<MatchStatus>,
+    /// Leaves out matches with any of these statuses (`excludeStatus: [DISMISSED]`).
+    pub exclude_statuses: Vec<MatchStatus>,
     /// Also matches of closed listings; without it only those the user SAVED or APPLIED to
     /// are kept.
     pub include_closed: bool,
@@ -76,6 +79,14 @@ impl MatchFilter {
             include_closed,
             ..Self::default()
         })
+    }
+
+    /// Leaves out matches with any of `statuses`.
+    pub fn excluding(mut self, mut statuses: Vec<MatchStatus>) -> Self {
+        statuses.sort_by_key(|s| s.as_str());
+        statuses.dedup();
+        self.exclude_statuses = statuses;
+        self
     }
 
     /// Adds the ad hoc listing filters: `location` at most 100 characters, `min_salary` 0 to
@@ -183,6 +194,10 @@ pub async fn page(
     if let Some(status) = filter.status {
         condition = condition.add(user_job_match::Column::Status.eq(status));
     }
+    if !filter.exclude_statuses.is_empty() {
+        condition = condition
+            .add(user_job_match::Column::Status.is_not_in(filter.exclude_statuses.iter().copied()));
+    }
     if !filter.include_closed {
         condition = condition.add(
             Condition::any()
@@ -262,4 +277,32 @@ pub async fn set_status(
         .one(db)
         .await?
         .ok_or_else(not_found)
+}
+
+/// How many matches, over every user, score in each tenth of the scale: `[0]` counts 0–9, …,
+/// `[9]` counts 90–100. Screened-out pairs (scored by the keyword prefilter alone) count too.
+pub async fn score_distribution(db: &DatabaseConnection) -> Result<[i64; 10]> {
+    let rows: Vec<(i32, i64)> = user_job_match::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::cust("CASE WHEN match_score >= 90 THEN 9 ELSE match_score / 10 END"),
+            "bucket",
+        )
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(Expr::cust(
+            "CASE WHEN match_score >= 90 THEN 9 ELSE match_score / 10 END",
+        ))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut buckets = [0i64; 10];
+    for (bucket, n) in rows {
+        if let Some(slot) = usize::try_from(bucket)
+            .ok()
+            .and_then(|b| buckets.get_mut(b))
+        {
+            *slot += n;
+        }
+    }
+    Ok(buckets)
 }

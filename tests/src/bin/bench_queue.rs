@@ -298,6 +298,17 @@ async fn growth(
     prune: bool,
 ) -> anyhow::Result<Vec<f64>> {
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    // A fresh SQLite file for every measurement, so none sees another's finished jobs.
+    let dir = tempfile::tempdir()?;
+    let fresh = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("queue.db").display()
+    );
+    let database_url = if database_url.starts_with("sqlite:") {
+        fresh.as_str()
+    } else {
+        database_url
+    };
     let config = queue_config(&prefix, redis_url.map(str::to_owned))?;
     let queue = connect(database_url, &config).await?;
     let storage = queue.storage::<Noop>(QUEUE);
@@ -318,6 +329,8 @@ async fn growth(
     for child in &mut children {
         child.kill().await?;
     }
+    // Leave nothing behind in a shared Postgres (the queue is this run's prefix only).
+    queue.prune(Duration::ZERO).await?;
     if let Some(url) = redis_url {
         cleanup_redis(url, &prefix).await?;
     }

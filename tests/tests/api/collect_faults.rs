@@ -452,10 +452,17 @@ async fn a_host_failing_again_and_again_is_skipped_for_the_rest_of_the_run() {
 #[tokio::test]
 async fn a_run_against_refused_connections_everywhere_ends_in_seconds() {
     // A closed port per source: every host refuses, as on a machine without a network.
+    // Sockets bound but never listening: a connection to them is refused, and no other test
+    // can take their ports while they are held (a port merely freed could be reused).
     let mut ports = Vec::new();
+    let mut held = Vec::new();
     for _ in jobs::sources::SourceName::ALL {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        ports.push(listener.local_addr().expect("addr").port());
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind");
+        ports.push(socket.local_addr().expect("addr").port());
+        held.push(socket);
     }
     let mock = MockBoards::start().await;
     let app = tests::spawn_app_with(Backend::Sqlite, |vars| {
@@ -496,6 +503,7 @@ async fn a_run_against_refused_connections_everywhere_ends_in_seconds() {
         );
     }
     assert!(mock.requests().is_empty(), "nothing reached the mock");
+    drop(held);
 }
 
 async fn source_health(app: &TestApp, admin: &str) -> Vec<serde_json::Value> {

@@ -108,20 +108,50 @@ async fn the_server_stops_gracefully(backend: Backend) {
     assert!(after.is_err(), "nothing listens after the stop");
 }
 
-async fn the_root_leads_to_graphiql_which_opens_on_examples(backend: Backend) {
+async fn the_root_serves_the_web_app_and_graphiql_opens_on_examples(backend: Backend) {
     let app = spawn_app(backend).await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let root = no_redirects
+    let root = app.get("/").await;
+    assert_eq!(root.status(), 200);
+    assert_eq!(root.headers()["content-type"], "text/html; charset=utf-8");
+    let csp = root.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("connect-src 'self' ws: wss:"),
+        "the page loads only its own files and talks to this origin: {csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let etag = root.headers()["etag"].clone();
+    let page = root.text().await.expect("html");
+    assert!(
+        page.contains("/assets/app.js") && page.contains("/assets/app.css"),
+        "{page}"
+    );
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+    ] {
+        let asset = app.get(path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(
+            asset.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with(kind)),
+            "{path}"
+        );
+        assert!(asset.bytes().await.expect("body").len() > 100, "{path}");
+    }
+    let again = app
+        .http
         .get(format!("{}/", app.address))
+        .header("if-none-match", etag)
         .send()
         .await
-        .expect("root");
-    assert_eq!(root.status(), 307);
-    assert_eq!(root.headers()["location"], "/graphql");
-    let page = app.get("/").await.text().await.expect("html");
+        .expect("revalidation");
+    assert_eq!(again.status(), 304, "an unchanged page is not sent again");
+
+    let page = app.get("/graphql").await.text().await.expect("html");
     assert!(page.contains("defaultQuery"), "an example document is set");
     for operation in ["mutation Login", "mutation SaveResume", "query MyMatches"] {
         assert!(page.contains(operation), "{operation}");
@@ -137,7 +167,7 @@ async fn the_root_leads_to_graphiql_which_opens_on_examples(backend: Backend) {
 }
 
 on_each_backend!(
-    the_root_leads_to_graphiql_which_opens_on_examples,
+    the_root_serves_the_web_app_and_graphiql_opens_on_examples,
     health_readiness_and_graphiql_answer,
     readiness_fails_when_the_database_is_gone,
     internal_errors_are_generic_to_clients,

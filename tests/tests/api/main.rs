@@ -5,6 +5,7 @@ mod account;
 mod accounts;
 mod alerts;
 mod assignment;
+mod browser;
 mod categories;
 mod cli;
 mod collect;

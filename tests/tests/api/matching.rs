@@ -14,8 +14,8 @@ use tests::{Backend, TestApp, on_each_backend, spawn_app_with};
 use crate::assignment::{BACKEND, SAVE, settled};
 
 pub(crate) const MATCHES: &str =
-    "query($first: Int, $after: String, $min: Int, $status: MatchStatus, $sort: MatchSort) {
-  matchedJobs(first: $first, after: $after, minScore: $min, status: $status, sort: $sort) {
+    "query($first: Int, $after: String, $min: Int, $status: MatchStatus, $sort: MatchSort, $exclude: [MatchStatus!]) {
+  matchedJobs(first: $first, after: $after, minScore: $min, status: $status, sort: $sort, excludeStatus: $exclude) {
     categoryAssignment { status category { slug } }
     totalCount
     edges { cursor node { score reason matchedSkills missingSkills method status scoredAt
@@ -156,6 +156,39 @@ async fn keyword_matches_end_to_end(backend: Backend) {
     assert_eq!(seen, order);
     let newest = matches(&app, &alex, json!({ "first": 100, "sort": "NEWEST" })).await;
     assert_eq!(newest["totalCount"], n);
+    // The admins' histogram counts every match in its tenth of the scale.
+    let dist = app
+        .data(
+            "{ matchScoreDistribution { total buckets { from to count } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await["matchScoreDistribution"]
+        .clone();
+    assert_eq!(dist["total"], all.len(), "{dist}");
+    let buckets = dist["buckets"].as_array().expect("buckets");
+    assert_eq!(buckets.len(), 10);
+    assert_eq!(
+        (buckets[0]["from"].clone(), buckets[9]["to"].clone()),
+        (json!(0), json!(100))
+    );
+    for b in buckets {
+        let (from, to) = (
+            b["from"].as_i64().expect("from"),
+            b["to"].as_i64().expect("to"),
+        );
+        let expected = all.iter().filter(|s| (from..=to).contains(*s)).count();
+        assert_eq!(b["count"], expected, "bucket {from}–{to} of {all:?}");
+    }
+    let body = app
+        .graphql(
+            "{ matchScoreDistribution { total } }",
+            json!({}),
+            Some(&alex),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+
     let top = all[0];
     let above = matches(&app, &alex, json!({ "min": top })).await;
     assert_eq!(
@@ -175,6 +208,32 @@ async fn keyword_matches_end_to_end(backend: Backend) {
     assert_eq!(set["setMatchStatus"]["status"], "SAVED");
     let saved = matches(&app, &alex, json!({ "status": "SAVED" })).await;
     assert_eq!(saved["totalCount"], 1);
+    app.data(
+        SET_STATUS,
+        json!({ "id": order[1], "s": "DISMISSED" }),
+        Some(&alex),
+    )
+    .await;
+    let live = matches(
+        &app,
+        &alex,
+        json!({ "exclude": ["DISMISSED"], "first": 100 }),
+    )
+    .await;
+    assert_eq!(
+        live["totalCount"],
+        n - 1,
+        "every match but the dismissed one"
+    );
+    let ids: Vec<&Value> = live["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| &e["node"]["job"]["id"])
+        .collect();
+    assert!(!ids.contains(&&json!(order[1])) && ids.contains(&&json!(first_id)));
+    let neither = matches(&app, &alex, json!({ "exclude": ["DISMISSED", "SAVED"] })).await;
+    assert_eq!(neither["totalCount"], n - 2);
 
     // Another user sees nothing of it and cannot touch it.
     let eve = app.register("eve@example.com").await;

@@ -61,7 +61,7 @@ fn the_contract_names_of_the_design_are_served() {
         "enum RunStatus",
         "runPipeline: PipelineRun!",
         "pipelineRunProgress(id: ID!): PipelineRun!",
-        "matchedJobs(first: Int = 20, after: String, minScore: Int, status: MatchStatus, sort: MatchSort = SCORE_DESC, includeClosed: Boolean = false, remote: Boolean, location: String, minSalary: Float): MatchedJobs!",
+        "matchedJobs(first: Int = 20, after: String, minScore: Int, status: MatchStatus, sort: MatchSort = SCORE_DESC, includeClosed: Boolean = false, remote: Boolean, location: String, minSalary: Float, excludeStatus: [MatchStatus!]): MatchedJobs!",
         "updatePreferences(input: PreferencesInput!): User!",
         "changePassword(currentPassword: String!, newPassword: String!): AuthPayload!",
         "signOutEverywhere: Boolean!",
