@@ -14,10 +14,11 @@
 //! - **paced**: 200 jobs at 20 jobs/s — the latency a single job sees on an idle queue.
 //!
 //!
-//! `bench-queue growth [TOTAL] [ROUND]` (defaults 20000 and 2000) measures the embedded queue
-//! (SQLite, Postgres) as finished jobs pile up: rounds of `ROUND` jobs through one worker
-//! process until `TOTAL` are processed, once keeping every finished job and once pruning them
-//! after each round as the `Maintenance` job does; it prints jobs/s per round.
+//! `bench-queue growth [TOTAL] [ROUND] [sqlite|postgres]` (defaults 20000, 2000, both)
+//! measures the embedded queue as finished jobs pile up: rounds of `ROUND` jobs through one
+//! worker process until `TOTAL` are processed, keeping every finished job, pruning them after
+//! each round as the `Maintenance` job does, and pruning with a new worker process after each
+//! round; it prints jobs/s per round.
 //!
 //! Every job is counted by sequence number, so a duplicate or lost delivery is reported.
 //! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
@@ -286,16 +287,36 @@ async fn bench(
     Ok(())
 }
 
+/// What happens between the rounds of `growth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Between {
+    /// Nothing: finished jobs pile up.
+    Keep,
+    /// Finished jobs are pruned (`Queue::prune`, what the `Maintenance` job does).
+    Prune,
+    /// Pruned, and the worker process replaced by a new one.
+    PruneAndRestart,
+}
+
+impl Between {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Keep => "kept",
+            Self::Prune => "pruned after each round",
+            Self::PruneAndRestart => "pruned, and a new worker process, after each round",
+        }
+    }
+}
+
 /// `growth`: rounds of `round` jobs through one worker process until `total` have been
-/// processed, on a fresh queue; with `prune`, finished jobs are pruned after each round
-/// (`Queue::prune`, what the `Maintenance` job does past `QUEUE_RETENTION_DAYS`). Returns jobs/s
-/// of every round.
+/// processed, on a fresh queue, doing `between` after each round. Returns jobs/s of every
+/// round.
 async fn growth(
     database_url: &str,
     redis_url: Option<&str>,
     total: u32,
     round: u32,
-    prune: bool,
+    between: Between,
 ) -> anyhow::Result<Vec<f64>> {
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
     // A fresh SQLite file for every measurement, so none sees another's finished jobs.
@@ -322,8 +343,14 @@ async fn growth(
         done += round;
         // Let the last jobs of the round be marked done before pruning.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        if prune {
+        if between != Between::Keep {
             queue.prune(Duration::ZERO).await?;
+        }
+        if between == Between::PruneAndRestart && done < total {
+            for child in &mut children {
+                child.kill().await?;
+            }
+            (children, started) = spawn_workers(database_url, redis_url, &prefix, 1).await?;
         }
     }
     for child in &mut children {
@@ -337,8 +364,8 @@ async fn growth(
     Ok(rates)
 }
 
-/// `bench-queue growth [TOTAL] [ROUND]`: the embedded queue's throughput as finished jobs pile
-/// up, without and with pruning.
+/// `bench-queue growth [TOTAL] [ROUND] [sqlite|postgres]`: the embedded queue's throughput as
+/// finished jobs pile up: kept, pruned, and pruned with the worker process replaced.
 async fn growth_report(args: &[String], sqlite: &str, pg: &str) -> anyhow::Result<()> {
     let total: u32 = args.first().map_or(Ok(20_000), |n| n.parse())?;
     let round: u32 = args.get(1).map_or(Ok(2_000), |n| n.parse())?;
@@ -353,14 +380,17 @@ async fn growth_report(args: &[String], sqlite: &str, pg: &str) -> anyhow::Resul
         "| storage | finished jobs | jobs/s after {round} | jobs/s after {total} | every round |"
     );
     println!("|---|---|---|---|---|");
-    for (label, url) in [("embedded (SQLite)", sqlite), ("embedded (Postgres)", pg)] {
-        for prune in [false, true] {
-            let kept = if prune {
-                "pruned after each round"
-            } else {
-                "kept"
-            };
-            match growth(url, None, total, round, prune).await {
+    let only = args.get(2).map(String::as_str);
+    for (label, key, url) in [
+        ("embedded (SQLite)", "sqlite", sqlite),
+        ("embedded (Postgres)", "postgres", pg),
+    ] {
+        if only.is_some_and(|o| o != key) {
+            continue;
+        }
+        for between in [Between::Keep, Between::Prune, Between::PruneAndRestart] {
+            let kept = between.label();
+            match growth(url, None, total, round, between).await {
                 Ok(rates) => println!(
                     "| {label} | {kept} | {:.0} | {:.0} | {} |",
                     rates.first().copied().unwrap_or_default(),
