@@ -259,6 +259,36 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Stores a keyword match of `listing_id` for `user_id` with `score` and `status`, as
+    /// scoring would, for tests that arrange matches directly.
+    pub async fn insert_match(
+        &self,
+        user_id: i64,
+        listing_id: i64,
+        score: f64,
+        status: entity::MatchStatus,
+    ) {
+        use entity::{Score, ScoreMethod, StringList, user_job_match};
+        use sea_orm::{ActiveValue::Set, EntityTrait};
+        user_job_match::Entity::insert(user_job_match::ActiveModel {
+            user_id: Set(user_id),
+            job_listing_id: Set(listing_id),
+            match_score: Set(Score::clamped(score)),
+            match_reason: Set("test".into()),
+            matched_skills: Set(StringList(vec![])),
+            missing_skills: Set(StringList(vec![])),
+            method: Set(ScoreMethod::Keyword),
+            prompt_version: Set("keyword-v2".into()),
+            resume_hash: Set("h".into()),
+            scored_at: Set(chrono::Utc::now()),
+            status: Set(status),
+            ..Default::default()
+        })
+        .exec(&self.db)
+        .await
+        .expect("match");
+    }
+
     /// Registers [`ADMIN_EMAIL`], grants it the admin role as `jobcollector admin grant` does,
     /// and returns its token.
     pub async fn admin_token(&self) -> String {

@@ -503,6 +503,55 @@ function Usage() {
   );
 }
 
+/** One bar of a [`BarChart`]: its value, the tooltip it shows, and its axis label if any. */
+interface Bar {
+  key: string;
+  value: number;
+  tip: string;
+  tick?: string;
+}
+
+/** A bar chart in SVG with a zero line, the top value on the y axis and labels under the
+ * bars that have one; `title` names it for screen readers. */
+function BarChart({ title, bars, gap }: { title: string; bars: Bar[]; gap: number }) {
+  const max = Math.max(1, ...bars.map((b) => b.value));
+  const W = 640;
+  const H = 210;
+  const padL = 48;
+  const padB = 26;
+  const padR = 16;
+  const bw = (W - padL - padR) / Math.max(1, bars.length);
+  const titleId = useId('chart');
+  const y = (v: number) => H - padB - (v / max) * (H - padB - 10);
+  return (
+    <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId}>
+      <title id={titleId}>
+        {title}; the highest bar: {fmtNumber(max)}
+      </title>
+      <line class="axis" x1={padL} y1={H - padB} x2={W - padR} y2={H - padB} />
+      <line class="axis" x1={padL} y1={10} x2={padL} y2={H - padB} />
+      <text class="tick" x={padL - 6} y={14} text-anchor="end">
+        {compact(max)}
+      </text>
+      <text class="tick" x={padL - 6} y={H - padB} text-anchor="end">
+        0
+      </text>
+      {bars.map((b, i) => (
+        <g key={b.key}>
+          <rect class="bar-rect" x={padL + i * bw + gap} y={y(b.value)} width={Math.max(1, bw - 2 * gap)} height={H - padB - y(b.value)}>
+            <title>{b.tip}</title>
+          </rect>
+          {b.tick !== undefined && (
+            <text class="tick" x={padL + i * bw + bw / 2} y={H - 7} text-anchor="middle">
+              {b.tick}
+            </text>
+          )}
+        </g>
+      ))}
+    </svg>
+  );
+}
+
 function TokenChart({ since, until, rows }: { since: string; until: string; rows: Row[] }) {
   // Every UTC day of the period, days without calls at zero.
   const byKey = new Map(rows.map((r) => [r.key, r]));
@@ -514,49 +563,16 @@ function TokenChart({ since, until, rows }: { since: string; until: string; rows
     const r = byKey.get(key);
     days.push({ key, total: r ? tokens(r) : 0, calls: r?.calls ?? 0 });
   }
-  const max = Math.max(1, ...days.map((d) => d.total));
-  const W = 640;
-  const H = 200;
-  const padL = 48;
-  const padB = 24;
-  const padR = 16;
-  const bw = (W - padL - padR) / Math.max(1, days.length);
-  const titleId = useId('chart');
-  const y = (v: number) => H - padB - (v / max) * (H - padB - 10);
+  const every = Math.ceil(days.length / 6);
+  const bars = days.map((d, i) => ({
+    key: d.key,
+    value: d.total,
+    tip: `${d.key}: ${fmtNumber(d.total)} tokens, ${d.calls} calls`,
+    tick: i === 0 || i === days.length - 1 || i % every === 0 ? d.key.slice(5) : undefined,
+  }));
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId}>
-        <title id={titleId}>
-          Tokens per day from {days[0]?.key} to {days[days.length - 1]?.key}; the most on one day: {fmtNumber(max)}
-        </title>
-        <line class="axis" x1={padL} y1={H - padB} x2={W - padR} y2={H - padB} />
-        <line class="axis" x1={padL} y1={10} x2={padL} y2={H - padB} />
-        <text class="tick" x={padL - 6} y={14} text-anchor="end">
-          {compact(max)}
-        </text>
-        <text class="tick" x={padL - 6} y={H - padB} text-anchor="end">
-          0
-        </text>
-        {days.map((d, i) => (
-          <g key={d.key}>
-            <rect class="bar-rect" x={padL + i * bw + 1} y={y(d.total)} width={Math.max(1, bw - 2)} height={H - padB - y(d.total)}>
-              <title>
-                {d.key}: {fmtNumber(d.total)} tokens, {d.calls} calls
-              </title>
-            </rect>
-            {(i === 0 || i === days.length - 1 || i % Math.ceil(days.length / 6) === 0) && (
-              <text
-                class="tick"
-                x={i === days.length - 1 ? W - padR : padL + i * bw + bw / 2}
-                y={H - 6}
-                text-anchor={i === days.length - 1 ? 'end' : 'middle'}
-              >
-                {d.key.slice(5)}
-              </text>
-            )}
-          </g>
-        ))}
-      </svg>
+      <BarChart title={`Tokens per day from ${days[0]?.key} to ${days[days.length - 1]?.key}`} bars={bars} gap={1} />
       <figcaption class="muted">Input, output and cache tokens per UTC day. Hover a bar for its numbers.</figcaption>
       <details>
         <summary>The numbers</summary>
@@ -591,42 +607,15 @@ function Scores() {
 }
 
 function ScoreHistogram({ d }: { d: Distribution }) {
-  const max = Math.max(1, ...d.buckets.map((b) => b.count));
-  const W = 640;
-  const H = 220;
-  const padL = 48;
-  const padB = 28;
-  const padR = 16;
-  const bw = (W - padL - padR) / d.buckets.length;
-  const titleId = useId('histogram');
-  const y = (v: number) => H - padB - (v / max) * (H - padB - 10);
+  const bars = d.buckets.map((b) => ({
+    key: String(b.from),
+    value: b.count,
+    tip: `${b.from}–${b.to}: ${fmtNumber(b.count)} matches`,
+    tick: String(b.from),
+  }));
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId}>
-        <title id={titleId}>
-          How {fmtNumber(d.total)} match scores spread, in tenths of the scale; the fullest bucket holds {fmtNumber(max)}
-        </title>
-        <line class="axis" x1={padL} y1={H - padB} x2={W - padR} y2={H - padB} />
-        <line class="axis" x1={padL} y1={10} x2={padL} y2={H - padB} />
-        <text class="tick" x={padL - 6} y={14} text-anchor="end">
-          {compact(max)}
-        </text>
-        <text class="tick" x={padL - 6} y={H - padB} text-anchor="end">
-          0
-        </text>
-        {d.buckets.map((b, i) => (
-          <g key={b.from}>
-            <rect class="bar-rect" x={padL + i * bw + 2} y={y(b.count)} width={Math.max(1, bw - 4)} height={H - padB - y(b.count)}>
-              <title>
-                {b.from}–{b.to}: {fmtNumber(b.count)} matches
-              </title>
-            </rect>
-            <text class="tick" x={padL + i * bw + bw / 2} y={H - 8} text-anchor="middle">
-              {b.from}
-            </text>
-          </g>
-        ))}
-      </svg>
+      <BarChart title={`How ${fmtNumber(d.total)} match scores spread, in tenths of the scale`} bars={bars} gap={2} />
       <figcaption class="muted">Every user's matches by score (0–9, 10–19, …, 90–100). Hover a bar for its count.</figcaption>
       <div class="table-wrap">
         <table aria-label="Matches per score bucket">

@@ -67,7 +67,7 @@ export function MatchesPage() {
       const d = await gql(MatchedJobs, variables(filters, cursors[page], perPage));
       if (cancelled) return;
       const m = d.matchedJobs;
-      const list = m.edges.map((e) => e.node).filter((n) => visibleUnder(filters, n.status));
+      const list = m.edges.map((e) => e.node);
       list.forEach((n) => seen.set(n.job.id, n));
       setItems(list);
       setTotal(m.totalCount);

@@ -138,17 +138,32 @@ export function useId(prefix: string): string {
   return id;
 }
 
-type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'label' | 'value' | 'onInput'> & {
-  label: string;
-  value: string;
-  onValue(v: string): void;
-  error?: string;
-  hint?: ComponentChildren;
-};
+/** What the control of a field needs: its id, and the ids of its hint and error to point at. */
+interface ControlIds {
+  id: string;
+  invalid: 'true' | undefined;
+  describedBy: string | undefined;
+}
 
-export function TextField({ label, value, onValue, error, hint, id, ...rest }: InputProps) {
-  const auto = useId('f');
-  const fid = (id as string) || auto;
+/** The frame every field shares: a visible label, an optional hint, the control, and the
+ * error under it, with the control pointing at both (`aria-describedby`, `aria-invalid`). */
+function Field({
+  id,
+  prefix,
+  label,
+  hint,
+  error,
+  control,
+}: {
+  id?: string;
+  prefix: string;
+  label: string;
+  hint?: ComponentChildren;
+  error?: string;
+  control(ids: ControlIds): ComponentChildren;
+}) {
+  const auto = useId(prefix);
+  const fid = id || auto;
   const hintId = hint ? `${fid}-hint` : undefined;
   const errId = error ? `${fid}-error` : undefined;
   const describedBy = [hintId, errId].filter(Boolean).join(' ') || undefined;
@@ -160,20 +175,43 @@ export function TextField({ label, value, onValue, error, hint, id, ...rest }: I
           {hint}
         </p>
       )}
-      <input
-        {...rest}
-        id={fid}
-        value={value}
-        onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={describedBy}
-      />
+      {control({ id: fid, invalid: error ? 'true' : undefined, describedBy })}
       {error && (
         <p class="field-error" id={errId}>
           {error}
         </p>
       )}
     </div>
+  );
+}
+
+type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'label' | 'value' | 'onInput'> & {
+  label: string;
+  value: string;
+  onValue(v: string): void;
+  error?: string;
+  hint?: ComponentChildren;
+};
+
+export function TextField({ label, value, onValue, error, hint, id, ...rest }: InputProps) {
+  return (
+    <Field
+      id={id as string | undefined}
+      prefix="f"
+      label={label}
+      hint={hint}
+      error={error}
+      control={(ids) => (
+        <input
+          {...rest}
+          id={ids.id}
+          value={value}
+          onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
+          aria-invalid={ids.invalid}
+          aria-describedby={ids.describedBy}
+        />
+      )}
+    />
   );
 }
 
@@ -186,33 +224,24 @@ type AreaProps = Omit<JSX.TextareaHTMLAttributes<HTMLTextAreaElement>, 'label' |
 };
 
 export function TextArea({ label, value, onValue, error, hint, id, ...rest }: AreaProps) {
-  const auto = useId('t');
-  const fid = (id as string) || auto;
-  const hintId = hint ? `${fid}-hint` : undefined;
-  const errId = error ? `${fid}-error` : undefined;
-  const describedBy = [hintId, errId].filter(Boolean).join(' ') || undefined;
   return (
-    <div class={`field${error ? ' field-invalid' : ''}`}>
-      <label for={fid}>{label}</label>
-      {hint && (
-        <p class="hint" id={hintId}>
-          {hint}
-        </p>
+    <Field
+      id={id as string | undefined}
+      prefix="t"
+      label={label}
+      hint={hint}
+      error={error}
+      control={(ids) => (
+        <textarea
+          {...rest}
+          id={ids.id}
+          value={value}
+          onInput={(e) => onValue((e.currentTarget as HTMLTextAreaElement).value)}
+          aria-invalid={ids.invalid}
+          aria-describedby={ids.describedBy}
+        />
       )}
-      <textarea
-        {...rest}
-        id={fid}
-        value={value}
-        onInput={(e) => onValue((e.currentTarget as HTMLTextAreaElement).value)}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={describedBy}
-      />
-      {error && (
-        <p class="field-error" id={errId}>
-          {error}
-        </p>
-      )}
-    </div>
+    />
   );
 }
 
@@ -250,29 +279,27 @@ export function Select({
   options: [string, string][];
   error?: string;
 }) {
-  const id = useId('s');
   return (
-    <div class={`field${error ? ' field-invalid' : ''}`}>
-      <label for={id}>{label}</label>
-      <select
-        id={id}
-        value={value}
-        onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value)}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-      >
-        {options.map(([v, l]) => (
-          <option value={v} key={v}>
-            {l}
-          </option>
-        ))}
-      </select>
-      {error && (
-        <p class="field-error" id={`${id}-error`}>
-          {error}
-        </p>
+    <Field
+      prefix="s"
+      label={label}
+      error={error}
+      control={(ids) => (
+        <select
+          id={ids.id}
+          value={value}
+          onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value)}
+          aria-invalid={ids.invalid}
+          aria-describedby={ids.describedBy}
+        >
+          {options.map(([v, l]) => (
+            <option value={v} key={v}>
+              {l}
+            </option>
+          ))}
+        </select>
       )}
-    </div>
+    />
   );
 }
 

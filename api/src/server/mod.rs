@@ -263,21 +263,23 @@ pub async fn run_workers(
         alerts: state.config.alerts.clone(),
         maintenance: state.config.maintenance,
     });
-    let runs = scheduler::run(
-        state.db.clone(),
-        state.queue.clone(),
+    let schedule = |which, interval| {
+        scheduler::run(
+            state.db.clone(),
+            state.queue.clone(),
+            which,
+            interval,
+            state.config.queue.instance.clone(),
+            listener::wait_true(stopping_rx.clone()),
+        )
+    };
+    let runs = schedule(
         scheduler::Schedule::Pipeline,
         state.config.pipeline_interval,
-        state.config.queue.instance.clone(),
-        listener::wait_true(stopping_rx.clone()),
     );
-    let upkeep = scheduler::run(
-        state.db.clone(),
-        state.queue.clone(),
+    let upkeep = schedule(
         scheduler::Schedule::Maintenance,
         state.config.maintenance_interval,
-        state.config.queue.instance.clone(),
-        listener::wait_true(stopping_rx.clone()),
     );
     tracing::info!(
         concurrency = state.config.queue.worker_concurrency,

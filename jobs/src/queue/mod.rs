@@ -279,7 +279,7 @@ impl Queue {
     }
 
     /// The queue named `job` (under `QUEUE_PREFIX`) on this backend, for jobs of type `T`. The
-    /// product's three queues have their own accessors; this serves the queue benchmark
+    /// product's queues ([`JOB_TYPES`]) have their own accessors; this serves the queue benchmark
     /// (`bench-queue`), which measures the same storages with a job type of its own.
     pub fn storage<T>(&self, job: &str) -> Storage<T> {
         storage(&self.backend, &self.config, job)

@@ -3,7 +3,6 @@
 //! for a listed origin and not for another, the WebSocket refused from another origin; and the
 //! rate limits per address (behind a trusted proxy, per forwarded client) and per user.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -276,25 +275,12 @@ async fn the_request_id_is_in_the_logs() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let log = dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jobcollector-under-test"))
-        .arg("serve")
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.path().join("jc.db").display()),
-        )
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(
-            std::fs::File::create(&log)
-                .map(Stdio::from)
-                .expect("a log file"),
-        )
-        .spawn()
-        .expect("serve starts");
+    let bind = format!("127.0.0.1:{port}");
+    let (mut child, log) = tests::logs::serve_logging_json(
+        env!("CARGO_BIN_EXE_jobcollector-under-test"),
+        dir.path(),
+        &[("BIND_ADDR", &bind)],
+    );
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/graphql");
     let answered = tests::eventually("serve answers", Duration::from_secs(10), async || {
@@ -311,12 +297,12 @@ async fn the_request_id_is_in_the_logs() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(answered, 200);
-    let text = std::fs::read_to_string(&log).expect("the log");
-    let line: Value = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let lines = tests::logs::json_lines(&log);
+    let line: Value = lines
+        .iter()
         .find(|l| l["span"]["request_id"] == "trace-me-42")
-        .unwrap_or_else(|| panic!("no log line with the request id in:\n{text}"));
+        .cloned()
+        .unwrap_or_else(|| panic!("no log line with the request id in:\n{lines:#?}"));
     assert_eq!(line["span"]["operation"], "Probe", "{line}");
     assert_eq!(line["span"]["path"], "/graphql");
 }

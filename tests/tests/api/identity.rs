@@ -4,11 +4,9 @@
 //! `matchedJobs` hides closed listings unless asked, except those saved or applied to.
 
 use chrono::{Duration, Utc};
-use entity::{
-    MatchStatus, Score, ScoreMethod, StringList, job_listing, listing_posting, user, user_job_match,
-};
+use entity::{MatchStatus, job_listing, listing_posting, user};
 use jobs::collect::{RunSummary, SilentProgress};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::boards::vars_for;
 use tests::mock_bedrock::{BedrockReply, MockBedrock};
@@ -248,23 +246,7 @@ async fn the_ttl_closes_what_no_source_lists_and_matches_hide_it(backend: Backen
             .zip([MatchStatus::New, MatchStatus::Saved, MatchStatus::New])
     {
         let l = listing(&app, title).await;
-        user_job_match::Entity::insert(user_job_match::ActiveModel {
-            user_id: Set(me.id),
-            job_listing_id: Set(l.id),
-            match_score: Set(Score::clamped(70.0)),
-            match_reason: Set("test".into()),
-            matched_skills: Set(StringList(vec![])),
-            missing_skills: Set(StringList(vec![])),
-            method: Set(ScoreMethod::Keyword),
-            prompt_version: Set("keyword-v2".into()),
-            resume_hash: Set("h".into()),
-            scored_at: Set(Utc::now()),
-            status: Set(status),
-            ..Default::default()
-        })
-        .exec(&app.db)
-        .await
-        .expect("match");
+        app.insert_match(me.id, l.id, 70.0, status).await;
     }
     // Nobody has listed the first two for 40 days; the board is down, so only the TTL acts.
     job_listing::Entity::update_many()

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use entity::{
-    DocumentKind, DocumentStatus, MatchStatus, Score, ScoreMethod, StringList, job_listing,
-    job_listing_category, listing_posting, search_category, tailored_document, user,
-    user_job_match,
+    DocumentKind, DocumentStatus, MatchStatus, StringList, job_listing, job_listing_category,
+    listing_posting, search_category, tailored_document, user, user_job_match,
 };
 use jobs::collect::store::{Found, store};
 use jobs::queue::{Maintenance, RunPipeline};
@@ -45,26 +44,6 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
         .expect("query")
         .expect("user")
         .id
-}
-
-async fn add_match(app: &TestApp, user_id: i64, listing_id: i64, status: MatchStatus) {
-    user_job_match::Entity::insert(user_job_match::ActiveModel {
-        user_id: Set(user_id),
-        job_listing_id: Set(listing_id),
-        match_score: Set(Score::clamped(60.0)),
-        match_reason: Set("test".into()),
-        matched_skills: Set(StringList(vec![])),
-        missing_skills: Set(StringList(vec![])),
-        method: Set(ScoreMethod::Keyword),
-        prompt_version: Set("keyword-v2".into()),
-        resume_hash: Set("h".into()),
-        scored_at: Set(Utc::now()),
-        status: Set(status),
-        ..Default::default()
-    })
-    .exec(&app.db)
-    .await
-    .expect("match");
 }
 
 async fn matches_of(app: &TestApp, listing_id: i64) -> Vec<MatchStatus> {
@@ -130,12 +109,16 @@ async fn retention_deletes_only_what_nobody_keeps(backend: Backend) {
         async move { listing(app, t).await.expect("stored").id }
     };
     let unwanted = id(TITLES[0]).await;
-    add_match(&app, alice, unwanted, MatchStatus::New).await;
-    add_match(&app, bob, unwanted, MatchStatus::Dismissed).await;
+    app.insert_match(alice, unwanted, 60.0, MatchStatus::New)
+        .await;
+    app.insert_match(bob, unwanted, 60.0, MatchStatus::Dismissed)
+        .await;
     let saved = id(TITLES[1]).await;
-    add_match(&app, alice, saved, MatchStatus::Saved).await;
-    add_match(&app, bob, saved, MatchStatus::New).await;
-    add_match(&app, alice, id(TITLES[2]).await, MatchStatus::Applied).await;
+    app.insert_match(alice, saved, 60.0, MatchStatus::Saved)
+        .await;
+    app.insert_match(bob, saved, 60.0, MatchStatus::New).await;
+    app.insert_match(alice, id(TITLES[2]).await, 60.0, MatchStatus::Applied)
+        .await;
     let tailored = id(TITLES[3]).await;
     tailored_document::Entity::insert(tailored_document::ActiveModel {
         user_id: Set(bob),
@@ -231,20 +214,28 @@ async fn age_finished_sql(app: &TestApp) {
     app.db.execute_unprepared(sql).await.expect("age jobs");
 }
 
-/// Pushes three maintenance passes and one run that cannot exist (it fails for good, with no
-/// retries), and lets workers finish them.
-async fn finish_some_jobs(app: &TestApp, finished: impl AsyncFn() -> usize, expected: usize) {
+/// Pushes maintenance passes for `slots` (and, with `failing_run`, a run that cannot exist: it
+/// fails for good, with no retries), and lets workers run until `finished` counts `expected`.
+async fn finish_jobs(
+    app: &TestApp,
+    slots: std::ops::Range<i64>,
+    failing_run: bool,
+    finished: impl AsyncFn() -> usize,
+    expected: usize,
+) {
     let queue = &app.state.queue;
-    for slot in 0..3 {
+    for slot in slots {
         queue
             .push_maintenance(Maintenance { slot })
             .await
             .expect("push");
     }
-    queue
-        .push_run(RunPipeline { run_id: 999_999 })
-        .await
-        .expect("push");
+    if failing_run {
+        queue
+            .push_run(RunPipeline { run_id: 999_999 })
+            .await
+            .expect("push");
+    }
     let workers = app.start_workers();
     eventually("the jobs finished", Duration::from_secs(30), || async {
         match finished().await {
@@ -285,17 +276,11 @@ async fn finished_sql(app: &TestApp) -> usize {
 async fn finished_queue_jobs_are_pruned_by_age(backend: Backend) {
     let app = spawn_api_only(backend, app_vars).await;
     let finished = || finished_sql(&app);
-    finish_some_jobs(&app, finished, 4).await;
+    finish_jobs(&app, 0..3, true, &finished, 4).await;
     age_finished_sql(&app).await;
     // One more finished job, this one recent; then one left waiting (no workers now).
+    finish_jobs(&app, 3..4, false, &finished, 5).await;
     let queue = &app.state.queue;
-    queue
-        .push_maintenance(Maintenance { slot: 3 })
-        .await
-        .expect("push");
-    let workers = app.start_workers();
-    app.until_queues_idle(30).await;
-    workers.stop().await;
     queue
         .push_maintenance(Maintenance { slot: 4 })
         .await
@@ -356,7 +341,7 @@ async fn finished_jobs_are_pruned_from_redis_by_age() {
         let (redis, prefix) = (redis.clone(), prefix.clone());
         async move { finished_redis(&redis, &prefix) }
     };
-    finish_some_jobs(&app, finished, 4).await;
+    finish_jobs(&app, 0..3, true, &finished, 4).await;
     assert_eq!(
         redis_int(&redis, &["SCARD", &format!("{prefix}:run_pipeline:dead")]),
         1,
@@ -376,24 +361,8 @@ async fn finished_jobs_are_pruned_from_redis_by_age() {
             }
         }
     }
+    finish_jobs(&app, 3..4, false, &finished, 5).await;
     let queue = &app.state.queue;
-    queue
-        .push_maintenance(Maintenance { slot: 3 })
-        .await
-        .expect("push");
-    let workers = app.start_workers();
-    eventually(
-        "the recent job finished",
-        Duration::from_secs(30),
-        || async {
-            match finished_redis(&redis, &prefix) {
-                5 => Ok(()),
-                n => Err(format!("{n} finished")),
-            }
-        },
-    )
-    .await;
-    workers.stop().await;
     queue
         .push_maintenance(Maintenance { slot: 4 })
         .await
@@ -424,38 +393,23 @@ async fn finished_jobs_are_pruned_from_redis_by_age() {
 /// task id and its slot.
 #[tokio::test]
 async fn the_scheduled_pass_logs_with_its_task_id() {
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().expect("a directory");
-    let log = dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jobcollector-under-test"))
-        .arg("serve")
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.path().join("jc.db").display()),
-        )
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .env("MAINTENANCE_INTERVAL_SECONDS", "1")
-        .env("QUEUE_POLL_INTERVAL_MS", "50")
-        .stdout(Stdio::null())
-        .stderr(
-            std::fs::File::create(&log)
-                .map(Stdio::from)
-                .expect("a log file"),
-        )
-        .spawn()
-        .expect("serve starts");
+    let (mut child, log) = tests::logs::serve_logging_json(
+        env!("CARGO_BIN_EXE_jobcollector-under-test"),
+        dir.path(),
+        &[
+            ("MAINTENANCE_INTERVAL_SECONDS", "1"),
+            ("QUEUE_POLL_INTERVAL_MS", "50"),
+        ],
+    );
     let line = eventually(
         "a maintenance pass logged",
         Duration::from_secs(20),
         async || {
-            let text = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
-            text.lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            tests::logs::json_lines(&log)
+                .into_iter()
                 .find(|l| l["message"] == "maintenance done")
-                .ok_or_else(|| format!("not yet in:\n{text}"))
+                .ok_or_else(|| "not logged yet".to_owned())
         },
     )
     .await;
