@@ -60,7 +60,7 @@ pub async fn run(
     config: &MaintenanceConfig,
     now: DateTime<Utc>,
 ) -> Result<Report> {
-    let closed = closing::close_stale(db, listing_ttl_days, now).await?;
+    let closed = closing::close_stale(db, None, listing_ttl_days, now).await?;
     let (deleted_listings, deleted_matches) =
         delete_retained(db, config.retention_days, now).await?;
     if deleted_listings > 0 {

@@ -7,19 +7,25 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{JobHash, job_listing, listing_posting};
+use entity::{JobHash, RunStatus, job_listing, listing_posting, pipeline_run};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
+use super::lease::Lease;
 use crate::Result;
 
 /// Closes the open listings of `board` (`source:board`) whose postings are missing from a
-/// successful, complete fetch of it (`seen`: the hashes it returned). A listing that another
-/// posting of it shows was seen in this run (`run_seen_at`, when the run stamped what it
-/// found) stays open: the opening is still posted somewhere, and closing it would only have it
-/// reopen on the next run. Returns how many were closed.
+/// successful, complete fetch of it (`seen`: the hashes it returned), for the run `lease`
+/// holds: every update is fenced by the lease, so a worker that lost its run closes nothing
+/// ([`Error::Superseded`](crate::Error::Superseded)). A listing that another posting of it
+/// shows was seen in this run (`run_seen_at`, when the run stamped what it found) stays open:
+/// the opening is still posted somewhere, and closing it would only have it reopen on the next
+/// run. Returns how many were closed.
 pub async fn close_missing(
     db: &DatabaseConnection,
+    lease: &Lease,
     board: &str,
     seen: &HashSet<JobHash>,
     run_seen_at: DateTime<Utc>,
@@ -65,9 +71,11 @@ pub async fn close_missing(
             .col_expr(job_listing::Column::ClosedAt, Expr::value(now))
             .filter(job_listing::Column::Id.is_in(ids.iter().copied()))
             .filter(job_listing::Column::ClosedAt.is_null())
+            .filter(lease.holds())
             .exec(db)
             .await?
             .rows_affected;
+        still_held(db, lease).await?;
     }
     if closed > 0 {
         tracing::info!(board, closed, "listings gone from their board closed");
@@ -75,9 +83,27 @@ pub async fn close_missing(
     Ok(closed)
 }
 
+/// Fails with [`Error::Superseded`](crate::Error::Superseded) when `lease` no longer holds its
+/// run: its fenced writes changed nothing, and the run is another worker's.
+async fn still_held(db: &DatabaseConnection, lease: &Lease) -> Result<()> {
+    let held = pipeline_run::Entity::find_by_id(lease.id)
+        .filter(pipeline_run::Column::Status.eq(RunStatus::Running))
+        .filter(pipeline_run::Column::Attempts.eq(lease.attempt))
+        .count(db)
+        .await?;
+    if held == 1 {
+        Ok(())
+    } else {
+        Err(lease.superseded())
+    }
+}
+
 /// Closes every open listing not seen for `ttl_days` days (0 closes nothing). Returns how many.
+/// Under a run's `lease` the update is fenced by it like [`close_missing`]'s; the scheduled
+/// maintenance passes none.
 pub async fn close_stale(
     db: &DatabaseConnection,
+    lease: Option<&Lease>,
     ttl_days: u32,
     now: DateTime<Utc>,
 ) -> Result<u64> {
@@ -85,13 +111,17 @@ pub async fn close_stale(
         return Ok(0);
     }
     let before = now - Duration::days(i64::from(ttl_days));
-    let closed = job_listing::Entity::update_many()
+    let mut update = job_listing::Entity::update_many()
         .col_expr(job_listing::Column::ClosedAt, Expr::value(now))
         .filter(job_listing::Column::ClosedAt.is_null())
-        .filter(job_listing::Column::LastSeenAt.lt(before))
-        .exec(db)
-        .await?
-        .rows_affected;
+        .filter(job_listing::Column::LastSeenAt.lt(before));
+    if let Some(lease) = lease {
+        update = update.filter(lease.holds());
+    }
+    let closed = update.exec(db).await?.rows_affected;
+    if let Some(lease) = lease {
+        still_held(db, lease).await?;
+    }
     if closed > 0 {
         tracing::info!(
             closed,

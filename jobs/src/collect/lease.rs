@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{RunErrorEntry, RunErrors, RunStatus, pipeline_run};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, UpdateMany};
 
 use super::runs::{self, LIFECYCLE};
@@ -42,6 +42,21 @@ impl Lease {
             .filter(pipeline_run::Column::Id.eq(self.id))
             .filter(pipeline_run::Column::Status.eq(RunStatus::Running))
             .filter(pipeline_run::Column::Attempts.eq(self.attempt))
+    }
+
+    /// A condition true while this lease holds its run, for fencing writes to other tables
+    /// (the listings a run closes): evaluated by the write itself, so a worker that lost its
+    /// run changes nothing even if it lost it a moment ago.
+    pub fn holds(&self) -> SimpleExpr {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(pipeline_run::Entity)
+                .and_where(pipeline_run::Column::Id.eq(self.id))
+                .and_where(pipeline_run::Column::Status.eq(RunStatus::Running))
+                .and_where(pipeline_run::Column::Attempts.eq(self.attempt))
+                .to_owned(),
+        )
     }
 
     /// The error for a write that found the run no longer held by this lease.

@@ -1,11 +1,13 @@
 //! The collect run (DESIGN.md §5 "Collect").
 //!
-//! Board sources are fetched once, concurrently, before the categories; each category is then
-//! one task on a `JoinSet` bounded by `COLLECT_CONCURRENCY` that asks every search source for
-//! each of its search terms and takes the board listings whose titles match its keywords. A
-//! failing source or category is recorded in the run and never stops the others. Counters are
-//! written to `pipeline_runs` as categories finish; listings stream through the global dedup
-//! into the store a chunk at a time. Then the listings gone from a board fetched whole, and
+//! Board sources are fetched once, concurrently, before the categories; a board listing joins
+//! every category whose keywords its title matches. Each category is then one task on a
+//! `JoinSet` that asks every search source for each of its search terms. Boards and categories
+//! share `COLLECT_CONCURRENCY` permits, each held until its listings are in the sink, so no
+//! more fetched answers than that are held at once. A failing source or category is recorded
+//! in the run and never stops the others. Counters are written to `pipeline_runs` as
+//! categories finish; listings stream through the global dedup into the store a chunk at a
+//! time. Then the listings gone from a board fetched whole, and
 //! those not seen for `LISTING_TTL_DAYS`, are closed. The run is left for its caller to [`finish`](super::runs::finish), once the queue
 //! layer has queued what follows (matching for the categories that gained listings).
 
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use entity::{JobHash, RunErrorEntry, RunStatus, search_category};
 use sea_orm::DatabaseConnection;
-use tokio::sync::Semaphore;
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::closing;
@@ -36,7 +38,7 @@ pub struct CollectConfig {
     /// `COLLECT_CONCURRENCY`: categories (and boards) fetched at once.
     pub concurrency: usize,
     /// `INGEST_CHUNK_SIZE`: listings per insert transaction; 0 picks one for the backend
-    /// (500 on SQLite, 5 000 on Postgres).
+    /// (500 on SQLite, 1 000 on Postgres).
     pub chunk_size: usize,
     /// `LISTING_TTL_DAYS`: a listing not seen for this many days is closed after a run (0:
     /// never).
@@ -174,28 +176,43 @@ pub async fn collect(
     }
     progress.started(categories.len(), sources.boards.len());
 
+    // A fetch keeps its permit until its listings are in the sink, so at most
+    // `COLLECT_CONCURRENCY` fetched answers are held at once, however many boards and
+    // categories there are.
     let limit = Arc::new(Semaphore::new(collect.concurrency.max(1)));
-    let board_listings = fetch_boards(sources, &limit).await;
-    let mut board_pool: Vec<RawListing> = Vec::new();
-    for outcome in board_listings {
-        state.absorb_board(outcome, &mut board_pool);
-    }
-    runs::write_progress(db, lease, &state.counters, &state.errors).await?;
-
     let seen_at = Utc::now();
     let mut sink = Sink::new(db, collect.chunk_size, seen_at);
+    let mut boards = fetch_boards(sources, &limit);
+    while let Some(joined) = boards.join_next().await {
+        let (outcome, _permit) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "a board task panicked");
+                continue;
+            }
+        };
+        for (listing, found_by) in state.absorb_board(outcome, &categories) {
+            sink.add(listing, &found_by).await?;
+        }
+    }
+    state.counters.listings_unique = sink.unique() as i32;
+    runs::write_progress(db, lease, &state.counters, &state.errors).await?;
+
     let mut tasks = JoinSet::new();
     for category in categories {
         let search = sources.search.clone();
         let limit = limit.clone();
         let query_base = (config.hours_old, config.results_wanted);
         tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            search_category(&search, &category, query_base).await
+            let permit = limit.acquire_owned().await;
+            (
+                search_category(&search, &category, query_base).await,
+                permit,
+            )
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let (category, outcomes) =
+        let ((category, outcomes), _permit) =
             joined.map_err(|e| Error::Unexpected(format!("a category task panicked: {e}")))?;
         let mut fetched = 0;
         let mut errors = 0;
@@ -213,12 +230,6 @@ pub async fn collect(
                     state.failed(outcome.source, outcome.category, failure);
                 }
             }
-        }
-        for l in board_pool
-            .iter()
-            .filter(|l| title_matches_keywords(&l.title, &category.keywords.0))
-        {
-            sink.add(l.clone(), &[category.id]).await?;
         }
         state.counters.categories_done += 1;
         state.counters.listings_fetched += fetched as i32;
@@ -244,9 +255,9 @@ pub async fn collect(
     }
     let mut closed = 0;
     for (board, seen) in &state.complete_boards {
-        closed += closing::close_missing(db, board, seen, seen_at, Utc::now()).await?;
+        closed += closing::close_missing(db, lease, board, seen, seen_at, Utc::now()).await?;
     }
-    closed += closing::close_stale(db, collect.listing_ttl_days, Utc::now()).await?;
+    closed += closing::close_stale(db, Some(lease), collect.listing_ttl_days, Utc::now()).await?;
     state.collapse_open_circuits();
     health::record(db, &state.tried(), config.down_after_runs, Utc::now()).await?;
     let status = state.final_status(sources);
@@ -324,7 +335,14 @@ impl RunState {
         }
     }
 
-    fn absorb_board(&mut self, outcome: Outcome, pool: &mut Vec<RawListing>) {
+    /// Counts a board's fetch and remembers what a complete one returned; gives back its
+    /// listings whose titles match some category's keywords, each with those categories (the
+    /// others join no category and are not stored).
+    fn absorb_board(
+        &mut self,
+        outcome: Outcome,
+        categories: &[search_category::Model],
+    ) -> Vec<(RawListing, Vec<i64>)> {
         match outcome.result {
             Ok(mut listings) => {
                 self.per_source.entry(outcome.source).or_default().fetched += listings.len();
@@ -339,9 +357,22 @@ impl RunState {
                     }
                     self.complete_boards.push((board, seen));
                 }
-                pool.extend(listings);
+                listings
+                    .into_iter()
+                    .filter_map(|l| {
+                        let found_by: Vec<i64> = categories
+                            .iter()
+                            .filter(|c| title_matches_keywords(&l.title, &c.keywords.0))
+                            .map(|c| c.id)
+                            .collect();
+                        (!found_by.is_empty()).then_some((l, found_by))
+                    })
+                    .collect()
             }
-            Err(failure) => self.failed(outcome.source, None, failure),
+            Err(failure) => {
+                self.failed(outcome.source, None, failure);
+                Vec::new()
+            }
         }
     }
 
@@ -380,12 +411,19 @@ impl RunState {
     }
 }
 
-async fn fetch_boards(sources: &SourceSet, limit: &Arc<Semaphore>) -> Vec<Outcome> {
+/// Every board's fetch, each task returning its outcome with the permit it fetched under.
+fn fetch_boards(
+    sources: &SourceSet,
+    limit: &Arc<Semaphore>,
+) -> JoinSet<(
+    Outcome,
+    std::result::Result<OwnedSemaphorePermit, AcquireError>,
+)> {
     let mut tasks = JoinSet::new();
     for (source, target) in &sources.boards {
         let (source, target, limit) = (source.clone(), target.clone(), limit.clone());
         tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
+            let permit = limit.acquire_owned().await;
             let result = source
                 .fetch(&target)
                 .await
@@ -394,22 +432,16 @@ async fn fetch_boards(sources: &SourceSet, limit: &Arc<Semaphore>) -> Vec<Outcom
                 Target::Board(b) => Some(format!("{}:{b}", source.name())),
                 _ => None,
             };
-            Outcome {
+            let outcome = Outcome {
                 source: source.name(),
                 category: None,
                 board,
                 result,
-            }
+            };
+            (outcome, permit)
         });
     }
-    let mut outcomes = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(e) => tracing::error!(error = %e, "a board task panicked"),
-        }
-    }
-    outcomes
+    tasks
 }
 
 async fn search_category(

@@ -6,8 +6,8 @@
 //! target/release/bench-matches [USERS] [MATCHES_PER_USER] [SECONDS]   # default 10000 200 20
 //! ```
 //! It creates a scratch Postgres database on `BENCH_DATABASE_URL` (default the Unix socket,
-//! `postgres://postgres@localhost/test?host=/var/run/postgresql`: sqlx 0.9.0 leaves Nagle's
-//! algorithm on over TCP, see README), migrates it, and fills it with SQL: 20,000 listings in
+//! `postgres://postgres@localhost/test?host=/var/run/postgresql`, as the figures in README were
+//! measured), migrates it, and fills it with SQL: 20,000 listings in
 //! one category, `USERS` assigned users with `MATCHES_PER_USER` scored matches each. Then it
 //! starts the release server (`jobcollector serve --no-workers`, `DATABASE_MAX_CONNECTIONS`
 //! from `BENCH_POOL`, default 32) and runs, with `BENCH_CLIENTS` connections (default 32):

@@ -318,6 +318,61 @@ async fn a_worker_that_lost_its_run_writes_nothing(backend: Backend) {
         (RunStatus::Running, 0),
         "untouched"
     );
+
+    // Nor does it close listings: one gone from its board, one past the TTL.
+    use jobs::collect::closing;
+    let category = jobs::catalog::list(&app.db, false)
+        .await
+        .expect("categories")[0]
+        .id;
+    let long_ago = Utc::now() - chrono::Duration::days(90);
+    let mut sink = Sink::new(&app.db, 0, long_ago);
+    for (title, board) in [
+        ("Gone Engineer", Some("greenhouse:acme")),
+        ("Stale Engineer", None),
+    ] {
+        let mut l = RawListing::new(
+            "greenhouse",
+            title,
+            "Acme",
+            &format!("https://x.example/{title}"),
+        );
+        l.board = board.map(str::to_owned);
+        sink.add(l, &[category]).await.expect("buffered");
+    }
+    assert_eq!(sink.finish().await.expect("stored").inserted, 2);
+    let nothing_seen = std::collections::HashSet::new();
+    let now = Utc::now();
+    for outcome in [
+        closing::close_missing(&app.db, &first, "greenhouse:acme", &nothing_seen, now, now).await,
+        closing::close_stale(&app.db, Some(&first), 30, now).await,
+    ] {
+        assert!(
+            matches!(outcome, Err(jobs::Error::Superseded(_))),
+            "{outcome:?}"
+        );
+    }
+    let open = || async {
+        job_listing::Entity::find()
+            .filter(job_listing::Column::ClosedAt.is_null())
+            .all(&app.db)
+            .await
+            .expect("listings")
+            .len()
+    };
+    assert_eq!(open().await, 2, "the old holder closed nothing");
+    let closed =
+        closing::close_missing(&app.db, &second, "greenhouse:acme", &nothing_seen, now, now)
+            .await
+            .expect("the holder closes");
+    assert_eq!(closed, 1);
+    assert_eq!(
+        closing::close_stale(&app.db, Some(&second), 30, now)
+            .await
+            .expect("the holder closes"),
+        1
+    );
+    assert_eq!(open().await, 0);
 }
 
 async fn an_import_row_with_a_nul_byte_lands_cleaned_with_the_others(backend: Backend) {

@@ -1,6 +1,7 @@
 //! Maintenance: the `Maintenance` job on the scheduler closing stale listings and deleting only
 //! what retention allows (a saved, applied-to or tailored listing survives), and finished queue
-//! jobs pruned by age on every storage (SQLite, Postgres, Redis) while waiting ones stay.
+//! jobs pruned by age on every storage (SQLite, Postgres, Redis) while waiting ones stay; and
+//! the queue's index fix that keeps a long-lived worker as fast as a new one.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -305,9 +306,85 @@ async fn finished_queue_jobs_are_pruned_by_age(backend: Backend) {
     app.stop().await.expect("stops");
 }
 
+/// apalis-sqlite 1.0.0's and apalis-postgres 1.0.0's statement recording a worker's finished
+/// batch (`queries/task/ack.sql`, `queries/task/handle_result.sql`), with its batch and worker.
+const FINISH_SQLITE: &str = "EXPLAIN QUERY PLAN WITH j AS (SELECT value ->> 'task_id' AS task_id, \
+     value ->> 'attempt' AS attempt, value ->> 'result' AS result, value ->> 'status' AS status \
+     FROM json_each('[{\"task_id\":\"x\"}]')) UPDATE Jobs SET status = j.status, \
+     attempts = j.attempt, last_result = j.result, done_at = strftime('%s', 'now') FROM j \
+     WHERE Jobs.id = j.task_id AND Jobs.lock_by = 'w'";
+const FINISH_POSTGRES: &str = "EXPLAIN WITH j AS (SELECT (value ->> 'task_id')::text AS task_id, \
+     (value ->> 'attempt')::integer AS attempt, value -> 'result' AS result, \
+     value ->> 'status' AS status FROM jsonb_array_elements('[{\"task_id\":\"x\"}]'::jsonb) AS value), \
+     locked AS (SELECT jobs.id FROM apalis.jobs AS jobs INNER JOIN j ON j.task_id = jobs.id \
+     WHERE jobs.lock_by = 'w' ORDER BY jobs.id FOR UPDATE) \
+     UPDATE apalis.jobs AS jobs SET status = j.status, attempts = j.attempt, \
+     last_result = j.result, done_at = NOW() FROM j INNER JOIN locked ON locked.id = j.task_id \
+     WHERE jobs.id = locked.id";
+
+async fn plan_lines(app: &TestApp, sql: &str, column: &str) -> Vec<String> {
+    app.db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("explain")
+        .iter()
+        .map(|r| r.try_get::<String>("", column).expect("plan line"))
+        .collect()
+}
+
+/// A worker's finished jobs keep their `lock_by`: the statement recording its next batch must
+/// find that batch by primary key, not read every job the worker ever finished (which made
+/// throughput fall with the jobs done). The queue's setup replaces apalis's `lock_by` index
+/// with one over unfinished jobs, and doing it again at the next start changes nothing.
+async fn recording_finished_jobs_does_not_read_the_workers_old_ones(backend: Backend) {
+    let app = spawn_api_only(backend, app_vars).await;
+    let finished = || finished_sql(&app);
+    finish_jobs(&app, 0..3, true, &finished, 4).await;
+    // A second process starting on the same database.
+    jobs::queue::Queue::connect(&app.db, &app.config.database_url, &app.config.queue)
+        .await
+        .expect("the setup again");
+    let (indexes, plan) = match app.db.get_database_backend() {
+        DbBackend::Postgres => (
+            plan_lines(
+                &app,
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'apalis' \
+                 AND tablename = 'jobs' AND indexdef LIKE '%(lock_by)%'",
+                "indexname",
+            )
+            .await,
+            plan_lines(&app, FINISH_POSTGRES, "QUERY PLAN").await,
+        ),
+        _ => (
+            plan_lines(
+                &app,
+                "SELECT il.name AS name FROM pragma_index_list('Jobs') il \
+                 WHERE EXISTS (SELECT 1 FROM pragma_index_info(il.name) WHERE name = 'lock_by')",
+                "name",
+            )
+            .await,
+            plan_lines(&app, FINISH_SQLITE, "detail").await,
+        ),
+    };
+    assert_eq!(indexes, ["jobs_unfinished_lock_by"], "{plan:#?}");
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("jobs_pkey") || plan.contains("sqlite_autoindex_Jobs_1 (id=?)"),
+        "the batch is found by primary key:\n{plan}"
+    );
+    assert!(
+        !plan.contains("lock_by=?") && !plan.contains("Index Cond: (lock_by"),
+        "{plan}"
+    );
+}
+
 on_each_backend!(
     retention_deletes_only_what_nobody_keeps,
-    finished_queue_jobs_are_pruned_by_age
+    finished_queue_jobs_are_pruned_by_age,
+    recording_finished_jobs_does_not_read_the_workers_old_ones
 );
 
 fn redis_int(url: &str, args: &[&str]) -> usize {

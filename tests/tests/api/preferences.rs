@@ -325,9 +325,26 @@ async fn each_preference_admits_the_right_listings(backend: Backend) {
         .find(|l| l.contains("berlin"))
         .map(|_| "Berlin")
         .unwrap_or("Remote");
+    // A listing's type that the preference accepts (a board may state one it does not, such as
+    // Arbeitnow's "Full Time, Berufserfahren").
+    let accepted = [
+        "fulltime",
+        "parttime",
+        "contract",
+        "internship",
+        "temporary",
+    ];
     let job_type = all
         .iter()
-        .find_map(|e| e["node"]["jobType"].as_str().map(str::to_owned))
+        .filter_map(|e| e["node"]["jobType"].as_str().map(str::to_owned))
+        .find(|t| {
+            let t: String = t
+                .to_lowercase()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            accepted.contains(&t.as_str())
+        })
         .expect("a listing states its type");
     type Rule = Box<dyn Fn(&Value) -> bool>;
     let cases: Vec<(&str, Value, Rule)> = vec![

@@ -255,6 +255,9 @@ pub(super) async fn store_chunk(
     stored.postings_inserted += postings_new as u64;
     stored.links_inserted += links_new as u64;
     stored.categories_gained.extend(gained);
+    // The chunk's insert was one message of megabytes: without this the connection would keep
+    // buffers that large for as long as the pool keeps it, one set per pooled connection.
+    sqlx::Connection::shrink_buffers(&mut *tx);
     tx.commit().await.map_err(db)?;
     Ok((stored, ids))
 }
