@@ -7,13 +7,11 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{JobHash, RunStatus, job_listing, listing_posting, pipeline_run};
+use entity::{JobHash, job_listing, listing_posting};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use super::lease::Lease;
+use super::lease::{self, Lease};
 use crate::Result;
 
 /// Closes the open listings of `board` (`source:board`) whose postings are missing from a
@@ -84,14 +82,10 @@ pub async fn close_missing(
 }
 
 /// Fails with [`Error::Superseded`](crate::Error::Superseded) when `lease` no longer holds its
-/// run: its fenced writes changed nothing, and the run is another worker's.
+/// run (its fenced writes changed nothing, and the run is another worker's); else refreshes
+/// its heartbeat.
 async fn still_held(db: &DatabaseConnection, lease: &Lease) -> Result<()> {
-    let held = pipeline_run::Entity::find_by_id(lease.id)
-        .filter(pipeline_run::Column::Status.eq(RunStatus::Running))
-        .filter(pipeline_run::Column::Attempts.eq(lease.attempt))
-        .count(db)
-        .await?;
-    if held == 1 {
+    if lease::beat(db, lease).await? {
         Ok(())
     } else {
         Err(lease.superseded())

@@ -7,9 +7,10 @@
 //! more fetched answers than that are held at once. A failing source or category is recorded
 //! in the run and never stops the others. Counters are written to `pipeline_runs` as
 //! categories finish; listings stream through the global dedup into the store a chunk at a
-//! time. Then the listings gone from a board fetched whole, and
-//! those not seen for `LISTING_TTL_DAYS`, are closed. The run is left for its caller to [`finish`](super::runs::finish), once the queue
-//! layer has queued what follows (matching for the categories that gained listings).
+//! time. Then the listings gone from a board fetched whole, and those not seen for
+//! `LISTING_TTL_DAYS`, are closed, by writes fenced by the run's lease. The run is left for its
+//! caller to [`finish`](super::runs::finish), once the queue layer has queued what follows
+//! (matching for the categories that gained listings).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;

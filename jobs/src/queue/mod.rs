@@ -9,7 +9,9 @@
 //! by email and webhook), [`Maintenance`] (stale listings closed, retention, finished queue
 //! jobs pruned).
 //!
-//! - [`Queue`]: the queues of every job type on one backend; pushes jobs.
+//! - [`Queue`]: the queues of every job type on one backend; pushes jobs, prunes finished
+//!   ones, and at setup swaps apalis's `lock_by` index for one over unfinished jobs (so a
+//!   long-lived worker does not slow down).
 //! - `storage`: one job type's queue ([`Storage`]) and how it is built.
 //! - [`workers`]: the handlers and the worker monitor (retries with capped exponential
 //!   backoff, the last attempt given up at ERROR, graceful shutdown that lets a running job
@@ -204,10 +206,10 @@ impl std::fmt::Debug for Queue {
 /// statement that records finished jobs (`… WHERE id = <each id of the batch> AND lock_by =
 /// <this worker>`): that statement then reads every job this worker has finished and parses its
 /// batch's JSON once for each, so a worker slowed in step with the jobs it had done (SQLite 485
-/// → 60 jobs/s over 20,000 jobs, Postgres 360 → 184; flat at 700–900 now). An index over unfinished jobs only still
-/// serves the orphan recovery, which looks for queued and running jobs, and leaves the
-/// finishing statement the primary key. Replaced at every start (apalis's own migrations
-/// would not bring it back, but a later apalis version might).
+/// → 60 jobs/s over 20,000 jobs, Postgres 360 → 184; flat at 700–900 now). An index over
+/// unfinished jobs only still serves the orphan recovery, which looks for queued and running
+/// jobs, and leaves the finishing statement the primary key. Replaced at every start (apalis's
+/// own migrations would not bring it back, but a later apalis version might).
 const SQLITE_LOCK_INDEX: &str = "DROP INDEX IF EXISTS LIdx; \
      CREATE INDEX IF NOT EXISTS jobs_unfinished_lock_by ON Jobs (lock_by) \
      WHERE status IN ('Queued', 'Running');";
@@ -366,10 +368,12 @@ impl Queue {
 
     /// This deployment's queue names, one per job type.
     fn names(&self) -> Vec<String> {
-        JOB_TYPES
-            .iter()
-            .map(|j| self.config.queue_name(j))
-            .collect()
+        self.names_of(&JOB_TYPES)
+    }
+
+    /// The queue names of `jobs` under this deployment's `QUEUE_PREFIX`.
+    fn names_of(&self, jobs: &[&str]) -> Vec<String> {
+        jobs.iter().map(|j| self.config.queue_name(j)).collect()
     }
 
     /// Jobs of this deployment's queues not finished yet: waiting, running, or failed with
@@ -479,14 +483,13 @@ impl Queue {
     /// `VACUUM` of the whole database, and on Redis it leaves the ids in the done and dead
     /// sets and treats a job waiting for its retry as finished.
     pub async fn prune(&self, older_than: Duration) -> Result<u64> {
-        let names: Vec<&str> = JOB_TYPES.to_vec();
-        self.prune_job_types(&names, older_than).await
+        self.prune_job_types(&JOB_TYPES, older_than).await
     }
 
     /// [`prune`](Self::prune) for the queues of `jobs` (job type names under this deployment's
     /// `QUEUE_PREFIX`), for a queue of another type than the six (the queue benchmark's).
     pub async fn prune_job_types(&self, jobs: &[&str], older_than: Duration) -> Result<u64> {
-        let names: Vec<String> = jobs.iter().map(|j| self.config.queue_name(j)).collect();
+        let names = self.names_of(jobs);
         let secs = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
         let deleted = match &self.backend {
             Backend::Sqlite(pool) => {
